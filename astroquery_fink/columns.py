@@ -1,0 +1,198 @@
+"""Types, units, UCDs and descriptions of the columns returned by each Fink/LSST endpoint."""
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import astropy.units as u
+import numpy as np
+
+__all__ = ["ColumnInfo", "ENDPOINTS", "endpoint_columns", "column_info", "schema_columns", "numpy_dtype"]
+
+_DTYPES = {
+    "long": np.dtype(np.int64),
+    "int": np.dtype(np.int64),
+    "float": np.dtype(np.float64),
+    "double": np.dtype(np.float64),
+    "boolean": np.dtype(bool),
+    "string": np.dtype(np.str_),
+    "bytes": np.dtype(object),
+}
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """
+    Description of one column of a Fink/LSST endpoint.
+
+    Attributes
+    ----------
+    name : str
+        Full column name with its family prefix, e.g. ``"r:psfFlux"``.
+    type : str
+        Value type carried by the data: ``long``, ``int``, ``float``, ``double``,
+        ``string``, ``boolean`` or ``bytes``.
+    unit : `~astropy.units.UnitBase` or None
+        Physical unit, or `None` for dimensionless and non-numeric columns.
+    ucd : str
+        IVOA Unified Content Descriptor (empty when none is defined).
+    description : str
+        Short description of the column.
+    nullable : bool
+        Whether the value may be missing.
+    group : str
+        Schema record the column comes from (``diaSource``, ``fink_source``, ...).
+    """
+
+    name: str
+    type: str
+    unit: u.UnitBase | None
+    ucd: str
+    description: str
+    nullable: bool
+    group: str
+
+
+@functools.cache
+def _data():
+    """Return the parsed ``data/columns.json`` (read once)."""
+    path = resources.files("astroquery_fink").joinpath("data", "columns.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _unit(text):
+    """Return the astropy unit for a stored unit string, `None` for ''."""
+    return u.Unit(text, parse_strict="raise") if text else None
+
+
+@functools.cache
+def _info(group, name):
+    """Return the `ColumnInfo` of ``name`` as described by ``group``."""
+    entry = _data()["groups"][group][name]
+    return ColumnInfo(
+        name=name,
+        type=entry["type"],
+        unit=_unit(entry["unit"]),
+        ucd=entry["ucd"],
+        description=entry["description"],
+        nullable=entry["nullable"],
+        group=group,
+    )
+
+
+ENDPOINTS = tuple(sorted(_data()["endpoints"]))
+
+
+def _endpoint(endpoint):
+    """Return the map entry of an endpoint given as ``"fp"`` or ``"/api/v1/fp"``."""
+    key = endpoint.removeprefix("/api/v1/") if isinstance(endpoint, str) else endpoint
+    try:
+        return _data()["endpoints"][key]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown endpoint {endpoint!r}; valid endpoints are: {', '.join(ENDPOINTS)}") from None
+
+
+@functools.cache
+def _endpoint_columns(key):
+    return {name: _info(group, name) for name, group in _endpoint(key)["columns"].items()}
+
+
+def endpoint_columns(endpoint):
+    """
+    Return the columns that the data rows of an endpoint can contain.
+
+    Parameters
+    ----------
+    endpoint : str
+        Endpoint name, e.g. ``"sources"`` or ``"fp"`` (``"/api/v1/fp"`` is accepted too).
+
+    Returns
+    -------
+    dict of str to `ColumnInfo`
+        Column name to its description, including the columns the API computes at query
+        time (e.g. ``v:separation_degree`` for ``conesearch``).
+
+    Raises
+    ------
+    ValueError
+        If the endpoint is unknown; the message lists the valid ones.
+    """
+    return dict(_endpoint_columns(endpoint))
+
+
+def column_info(endpoint, name):
+    """
+    Return the description of one column of an endpoint.
+
+    Parameters
+    ----------
+    endpoint : str
+        Endpoint name, e.g. ``"objects"``.
+    name : str
+        Full column name, e.g. ``"f:is_sso"``.
+
+    Returns
+    -------
+    `ColumnInfo` or None
+        `None` when the column is not one the endpoint's data rows are known to contain.
+
+    Raises
+    ------
+    ValueError
+        If the endpoint is unknown.
+    """
+    return _endpoint_columns(endpoint).get(name)
+
+
+def schema_columns(endpoint):
+    """
+    Return what ``/api/v1/schema`` lists for an endpoint, grouped by family.
+
+    Parameters
+    ----------
+    endpoint : str
+        Endpoint name, e.g. ``"sources"``.
+
+    Returns
+    -------
+    dict of str to dict of str to `ColumnInfo`
+        Family label as the server prints it (e.g. ``"LSST original fields (r:)"``) to
+        column name to description. Empty for endpoints that ``/api/v1/schema`` rejects.
+
+    Raises
+    ------
+    ValueError
+        If the endpoint is unknown.
+    """
+    return {
+        family: {name: _info(group, name) for name, group in names.items()}
+        for family, names in _endpoint(endpoint)["schema"].items()
+    }
+
+
+def numpy_dtype(type_name):
+    """
+    Return the numpy dtype used for a column type.
+
+    Parameters
+    ----------
+    type_name : str
+        One of ``long``, ``int``, ``float``, ``double``, ``string``, ``boolean``, ``bytes``.
+
+    Returns
+    -------
+    `numpy.dtype`
+        ``int64`` for integers, ``float64`` for floating point, ``bool``, ``str_`` for
+        strings and ``object`` for bytes.
+
+    Raises
+    ------
+    ValueError
+        If ``type_name`` is not one of the above.
+    """
+    try:
+        return _DTYPES[type_name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown column type {type_name!r}; expected one of {', '.join(_DTYPES)}") from None

@@ -1,0 +1,280 @@
+"""Decoding of the server's tabular answers (votable, json, csv, parquet) into one Table shape."""
+import csv
+import io
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from astropy.io import votable
+from astropy.table import Column, MaskedColumn, Table
+from astroquery.exceptions import TableParseError
+
+__all__ = ["OUTPUT_FORMATS", "decode_table", "column_kind", "empty_column"]
+
+# Values the server writes for a missing string or boolean: pandas 2.x servers emit the text
+# "nan" in json and csv (spec §1.4), csv has no null marker other than the empty field.
+_MISSING_TEXT = ("", "nan")
+_TRUE_TEXT = ("True", "true")
+_FALSE_TEXT = ("False", "false")
+
+# The four physical kinds every column is normalized to, whatever the wire format.
+_KIND_OF_TYPE = {
+    "long": "int",
+    "int": "int",
+    "float": "float",
+    "double": "float",
+    "boolean": "bool",
+    "string": "str",
+}
+
+
+def column_kind(type_name):
+    """Return ``"int"``, ``"float"``, ``"bool"`` or ``"str"`` for a column-map type, `None` if unknown."""
+    return _KIND_OF_TYPE.get(type_name)
+
+
+# --- one reader per wire format: bytes -> list of (name, values, mask) ------------------------
+
+
+def _read_votable(content):
+    # verify="ignore": the server's documents are valid but astropy would warn about the
+    # IDs it generated itself (r:ra -> r_ra) when the file was written.
+    table = votable.parse(io.BytesIO(content), verify="ignore").get_first_table()
+    if not table.fields:  # "no match": an empty <TABLE/> with no FIELD (spec §1.4)
+        return []
+    # Column names are the API names (FIELD name), not the sanitized IDs (r_psfFlux).
+    array = table.array
+    return [(field.name, array.data[field.ID], np.ma.getmaskarray(array[field.ID])) for field in table.fields]
+
+
+def _object_array(values):
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _read_json(content):
+    rows = json.loads(content)
+    if not isinstance(rows, list):
+        raise TableParseError(f"expected a JSON array of rows, got {type(rows).__name__}")
+    names = list(dict.fromkeys(name for row in rows[:1] for name in row))
+    for row in rows[1:]:  # pandas writes every key in every row; stay safe if a server does not
+        if len(row) != len(names):
+            names.extend(name for name in row if name not in names)
+    columns = []
+    for name in names:
+        values = _object_array([row.get(name) for row in rows])
+        columns.append((name, values, np.equal(values, None)))
+    return columns
+
+
+def _read_csv(content):
+    text = content.decode("utf-8")
+    if not text.strip():  # an empty answer is a lone newline (spec §1.4)
+        return []
+    reader = csv.reader(io.StringIO(text))
+    names = next(reader)
+    rows = list(reader)
+    columns = []
+    for index, name in enumerate(names):
+        values = np.array([row[index] for row in rows], dtype=str) if rows else np.array([], dtype=str)
+        columns.append((name, values, values == ""))
+    return columns
+
+
+def _read_parquet(content):
+    table = pq.read_table(io.BytesIO(content))
+    # The server writes the DataFrame index (HBase row keys) as __index_level_0__ (spec §1.4);
+    # pandas metadata names it, so drop every index column it lists plus the default name.
+    metadata = table.schema.pandas_metadata or {}
+    index_names = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
+    index_names.add("__index_level_0__")
+    columns = []
+    for name in table.column_names:
+        if name in index_names:
+            continue
+        chunked = table.column(name)
+        mask = chunked.is_null().to_numpy(zero_copy_only=False) if len(chunked) else np.zeros(0, bool)
+        if pa.types.is_null(chunked.type):
+            values = _object_array([None] * len(chunked))
+        elif pa.types.is_integer(chunked.type) or pa.types.is_boolean(chunked.type):
+            # fill nulls first: to_numpy would otherwise turn nullable ints into floats
+            filler = False if pa.types.is_boolean(chunked.type) else 0
+            values = chunked.fill_null(filler).to_numpy()
+        else:
+            values = chunked.to_numpy(zero_copy_only=False)
+        columns.append((name, values, mask))
+    return columns
+
+
+_READERS = {
+    "votable": _read_votable,
+    "json": _read_json,
+    "csv": _read_csv,
+    "parquet": _read_parquet,
+}
+
+#: The tabular formats the server serializes (spec §1.4), our default first: VOTable carries
+#: types and nulls, while the server's own default (json) rounds floats to 10 decimals.
+OUTPUT_FORMATS = tuple(_READERS)
+
+# Media types each format may come with: the server's exact ones (spec §1.4) first, then the
+# standard names a proxy or a future server could use. An error page (text/html) is none of them.
+_MEDIA_TYPES = {
+    "votable": ("text/xml", "application/xml", "application/x-votable+xml"),
+    "json": ("application/json",),
+    "csv": ("application/csv", "text/csv"),
+    "parquet": ("parquet", "application/vnd.apache.parquet", "application/octet-stream"),
+}
+
+
+# --- normalization: (values, mask, kind) -> Column of the one dtype per kind -----------------
+
+
+def _infer_kind(values, mask):
+    """Guess the kind of a column the column map does not know, from its data."""
+    if values.dtype.kind in "iu":
+        return "int"
+    if values.dtype.kind == "f":
+        return "float"
+    if values.dtype.kind == "b":
+        return "bool"
+    present = [value for value, missing in zip(values, mask, strict=True)
+               if not missing and value not in _MISSING_TEXT]
+    if present and all(isinstance(value, (bool, np.bool_)) or value in _TRUE_TEXT + _FALSE_TEXT for value in present):
+        return "bool"
+    if present and all(isinstance(value, (int, np.integer)) and not isinstance(value, bool) for value in present):
+        return "int"
+    if present and all(isinstance(value, (int, float, np.number)) for value in present):
+        return "float"
+    if values.dtype.kind in "UO" and present:
+        for kind, parse in (("int", int), ("float", float)):
+            try:
+                [parse(value) for value in present]
+            except (TypeError, ValueError):
+                continue
+            return kind
+    return "str"
+
+
+def _text_missing(values):
+    """Mask of the entries that mean "no value" in a text or object array."""
+    if values.dtype.kind == "U":
+        return np.isin(values, _MISSING_TEXT)
+    return np.array([value is None or (isinstance(value, str) and value in _MISSING_TEXT) for value in values],
+                    dtype=bool)
+
+
+def _as_int(values, mask):
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64, copy=False), mask
+    if values.dtype.kind == "f":
+        mask = mask | np.isnan(values)
+        return np.where(mask, 0, values).astype(np.int64), mask
+    mask = mask | _text_missing(values)
+    data = np.zeros(len(values), dtype=np.int64)
+    # int() of the JSON integer or of the csv text keeps all 19 digits (no float on the way)
+    data[~mask] = [int(value) for value in values[~mask]]
+    return data, mask
+
+
+def _as_float(values, mask):
+    if values.dtype.kind in "iuf":
+        data = values.astype(np.float64, copy=True)
+    else:
+        mask = mask | _text_missing(values)
+        data = np.full(len(values), np.nan)
+        data[~mask] = [float(value) for value in values[~mask]]
+    mask = mask | np.isnan(data)
+    data[mask] = np.nan
+    return data, mask
+
+
+def _as_bool(values, mask):
+    if values.dtype.kind == "b":
+        return values.astype(bool), mask
+    true = np.array([value is True or value in _TRUE_TEXT for value in values.tolist()], dtype=bool)
+    false = np.array([value is False or value in _FALSE_TEXT for value in values.tolist()], dtype=bool)
+    return true, mask | ~(true | false)
+
+
+def _as_str(values, mask):
+    if values.dtype.kind != "U":
+        mask = mask | _text_missing(values)
+        texts = ["" if missing else str(value) for value, missing in zip(values, mask, strict=True)]
+        values = np.array(texts, dtype=str)
+    mask = mask | np.isin(values, _MISSING_TEXT)
+    # One width for one content: the width of the longest value present, whatever the format
+    # padded to (the server sizes VOTable strings on the "nan" placeholders too).
+    present = values[~mask]
+    width = max(1, int(np.char.str_len(present).max())) if len(present) else 1
+    data = values.astype(f"<U{width}")
+    data[mask] = ""
+    return data, mask
+
+
+_CONVERTERS = {"int": _as_int, "float": _as_float, "bool": _as_bool, "str": _as_str}
+
+
+def empty_column(name, kind):
+    """A zero-length column of the dtype of ``kind``."""
+    dtype = {"int": np.int64, "float": np.float64, "bool": bool, "str": "<U1"}[kind]
+    return Column(np.zeros(0, dtype=dtype), name=name)
+
+
+def _column(name, values, mask, kind):
+    kind = kind or _infer_kind(values, mask)
+    data, mask = _CONVERTERS[kind](values, np.asarray(mask, dtype=bool))
+    if len(data) and mask.any():
+        return MaskedColumn(data, name=name, mask=mask, copy=False)
+    return Column(data, name=name, copy=False)
+
+
+def _check_media_type(content, output_format, content_type):
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in _MEDIA_TYPES[output_format]:
+        excerpt = content[:200].decode("utf-8", errors="replace")
+        raise TableParseError(
+            f"expected a {output_format} answer ({_MEDIA_TYPES[output_format][0]}) from the Fink API, "
+            f"got {content_type or 'no Content-Type'}: {excerpt!r}"
+        )
+
+
+def decode_table(content, output_format, kind_of=lambda name: None, *, content_type=None):
+    """
+    Decode a tabular answer of the Fink API into a `~astropy.table.Table`.
+
+    Whatever the format, columns keep the API names (``r:psfFlux``), integers are exact
+    ``int64``, floats ``float64``, booleans ``bool`` and strings unicode sized to their longest
+    value; missing values (JSON ``null``, empty fields, ``NaN``, the text ``"nan"``) are masked.
+    The parquet row-key column ``__index_level_0__`` is dropped.
+
+    Parameters
+    ----------
+    content : bytes
+        Response body.
+    output_format : str
+        One of ``votable``, ``json``, ``csv``, ``parquet``.
+    kind_of : callable
+        Maps a column name to ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or `None` (then the
+        kind is inferred from the data). The column map is the source of truth: it keeps a
+        column typed even when every value is missing.
+    content_type : str, optional
+        The answer's Content-Type; when given, it must be one the format is served with.
+
+    Raises
+    ------
+    astroquery.exceptions.TableParseError
+        If the body cannot be read in that format.
+    """
+    if content_type is not None:
+        _check_media_type(content, output_format, content_type)
+    try:
+        raw_columns = _READERS[output_format](content)
+        columns = [_column(name, values, mask, kind_of(name)) for name, values, mask in raw_columns]
+    except TableParseError:
+        raise
+    except Exception as error:  # any reader failure is a malformed answer, reported with its cause
+        raise TableParseError(f"could not read the {output_format} answer of the Fink API: {error}") from error
+    return Table(columns, copy=False)

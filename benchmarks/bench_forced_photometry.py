@@ -1,0 +1,90 @@
+"""Time ``Fink.query_forced_photometry`` against the seed-style code on the replica's largest object.
+
+Run from the repository root (needs the ``replica`` extra)::
+
+    python benchmarks/bench_forced_photometry.py [--repeat 9]
+
+Two comparisons, each the median of interleaved repeats:
+
+* end to end: ``FinkClass.query_forced_photometry(id)`` against
+  ``requests.post(...)`` + ``astropy.io.votable.parse(...).get_first_table().to_table()``,
+  both over HTTP from the same replica, so the server's own time is in both;
+* decoding only: the client's decoder against ``parse(...).to_table()`` on the same bytes,
+  which isolates what the client adds (names, dtypes, masks, units, descriptions).
+"""
+import argparse
+import io
+import statistics
+import time
+import warnings
+
+import requests
+from astropy.io import votable
+
+from astroquery_fink import FinkClass
+from astroquery_fink.annotate import annotate, complete_columns, kind_resolver
+from astroquery_fink.decode import decode_table
+from astroquery_fink.testing import FinkReplica
+
+BIG_OBJECT = 169298438257115164
+
+
+def seed_style(url):
+    """What users copy from the Fink docs today, with VOTable instead of JSON."""
+    response = requests.post(f"{url}/api/v1/fp", json={"diaObjectId": str(BIG_OBJECT), "output-format": "votable"},
+                             timeout=300)
+    response.raise_for_status()
+    return votable.parse(io.BytesIO(response.content)).get_first_table().to_table()
+
+
+def client_decode(content):
+    """The client's whole post-request path, without the HTTP."""
+    table = decode_table(content, "votable", kind_resolver("fp"), content_type="text/xml")
+    table, _ = complete_columns(table, "fp", None)
+    return annotate(table, "fp")
+
+
+def astropy_decode(content):
+    return votable.parse(io.BytesIO(content)).get_first_table().to_table()
+
+
+def median_seconds(function, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # astropy's reader may warn on the baseline path; not timed here
+    with FinkReplica() as url:
+        fink = FinkClass(server=url, timeout=300)
+        table = fink.query_forced_photometry(BIG_OBJECT)  # warm-up: replica data, imports, sockets
+        baseline = seed_style(url)
+        assert len(table) == len(baseline) >= 20_000, (len(table), len(baseline))
+        content = requests.post(f"{url}/api/v1/fp", json={"diaObjectId": str(BIG_OBJECT),
+                                                          "output-format": "votable"}, timeout=300).content
+
+        client_runs, seed_runs = [], []
+        for _ in range(args.repeat):  # interleaved so that drifts of the machine hit both alike
+            client_runs.append(median_seconds(lambda: fink.query_forced_photometry(BIG_OBJECT), 1)[0])
+            seed_runs.append(median_seconds(lambda: seed_style(url), 1)[0])
+        client_e2e, seed_e2e = statistics.median(client_runs), statistics.median(seed_runs)
+        ours, _ = median_seconds(lambda: client_decode(content), args.repeat)
+        theirs, _ = median_seconds(lambda: astropy_decode(content), args.repeat)
+
+    print(f"object {BIG_OBJECT}: {len(table)} rows x {len(table.colnames)} columns, "
+          f"VOTable answer {len(content) / 1e6:.1f} MB, median of {args.repeat} runs")
+    print("| path | client (s) | seed-style (s) | client / seed |")
+    print("|---|---|---|---|")
+    print(f"| end to end over HTTP | {client_e2e:.3f} | {seed_e2e:.3f} | {client_e2e / seed_e2e:.3f} |")
+    print(f"| decoding only | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

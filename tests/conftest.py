@@ -1,0 +1,34 @@
+"""Shared fixtures: the Fink server the remote-data tests talk to, and the replica."""
+import os
+
+import pytest
+
+from astroquery_fink import FinkClass, conf
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fink-server",
+        default=os.environ.get("FINK_TEST_SERVER", "live"),
+        help=(
+            "Server for the remote_data tests: 'live' (conf.server, the real Fink/LSST API), "
+            "'replica' (the embedded replica on loopback, started by the tests) or a base URL. "
+            "Default: $FINK_TEST_SERVER or 'live'."
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def fink_server(request):
+    """Base URL of the Fink/LSST API the remote-data tests query."""
+    choice = request.config.getoption("--fink-server")
+    if choice == "live":
+        return conf.server
+    if choice == "replica":
+        return request.getfixturevalue("fink_replica")
+    return choice.rstrip("/")
+
+
+@pytest.fixture
+def fink(fink_server):
+    """A client pointed at the selected server."""
+    return FinkClass(server=fink_server)
