@@ -3,12 +3,14 @@ import json
 import re
 import warnings
 
+import numpy as np
 import requests
 from astropy import units as u
 from astropy.table import Column, Table
 from astroquery.exceptions import (
     InputWarning,
     InvalidQueryError,
+    MaxResultsWarning,
     NoResultsWarning,
     RemoteServiceError,
     TableParseError,
@@ -29,6 +31,11 @@ _API = "/api/v1/"
 # The avsc docs end with a bracketed unit, e.g. "... flux [nJy]." (spec §2.6)
 _DOC_UNIT = re.compile(r"\[(?P<unit>[^\[\]]+)\]\.?\s*$")
 _FAMILY = re.compile(r"\((?P<prefix>[A-Za-z]+):\)")
+# The server reads at most NLIMIT rows per HBase scan, i.e. per object and per request, in
+# ascending row-key (time) order: beyond it the newest rows are silently missing (spec §1.1).
+SERVER_SCAN_LIMIT = 10_000
+# Routes whose rows come from one scan per requested object.
+_SCANNED_PER_OBJECT = ("sources", "fp")
 
 
 class FinkClass(BaseQuery):
@@ -320,11 +327,29 @@ class FinkClass(BaseQuery):
             )
         annotate(table, endpoint, self._descriptions.get(endpoint))
         table.meta.update(endpoint=_API + endpoint, url=response.url, query=dict(payload))
+        if endpoint in _SCANNED_PER_OBJECT:
+            _warn_if_truncated(table, payload["diaObjectId"].split(","))
         if len(table) == 0:
             ids = payload.get("diaObjectId", "")
             warnings.warn(f"The Fink API has no data at {_API + endpoint} for {ids}.", NoResultsWarning,
                           stacklevel=3)
         return table
+
+
+def _warn_if_truncated(table, ids):
+    """Warn when an object reached the server's per-scan row limit (its newest rows are missing)."""
+    if "r:diaObjectId" in table.colnames:
+        objects, counts = np.unique(np.asarray(table["r:diaObjectId"]), return_counts=True)
+        full = [int(obj) for obj, count in zip(objects, counts, strict=True) if count >= SERVER_SCAN_LIMIT]
+    else:
+        full = ids if len(table) >= SERVER_SCAN_LIMIT else []
+    if full:
+        warnings.warn(
+            f"The Fink API returns at most {SERVER_SCAN_LIMIT} rows per object and request, the oldest first; "
+            f"object(s) {full} reached that limit, so their most recent rows are missing from this table.",
+            MaxResultsWarning,
+            stacklevel=4,
+        )
 
 
 def _schema_type(avro_type):

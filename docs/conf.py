@@ -1,6 +1,7 @@
 """Sphinx configuration of the astroquery-fink documentation."""
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 _project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
 

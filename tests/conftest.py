@@ -5,6 +5,7 @@ import pytest
 
 from astroquery_fink import FinkClass, conf
 
+
 def pytest_addoption(parser):
     parser.addoption(
         "--fink-server",

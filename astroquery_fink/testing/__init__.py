@@ -1,0 +1,44 @@
+"""
+Offline replica of the Fink/LSST REST API
+=========================================
+
+`FinkReplica` serves a faithful stand-in of ``https://api.lsst.fink-portal.org`` on
+loopback: same routes, argument handling, error bodies, content types and
+serialization (json, csv, votable, parquet) as the real server, over a small
+deterministic LSST-shaped dataset. Use it to test code that talks to Fink without
+network access, or to run a pipeline offline.
+
+Currently served: ``/api/v1/objects``, ``/api/v1/sources``, ``/api/v1/fp`` and
+``/api/v1/schema``.
+
+Examples
+--------
+>>> import requests
+>>> from astroquery_fink.testing import FinkReplica, REAL_OBJECT_IDS
+>>> with FinkReplica() as url:
+...     r = requests.get(f"{url}/api/v1/sources",
+...                      params={"diaObjectId": "314003014107006318",
+...                              "columns": "r:midpointMjdTai,r:band,r:psfFlux"})
+>>> r.headers["Content-Type"]
+'application/json'
+>>> sorted(r.json()[0])
+['r:band', 'r:midpointMjdTai', 'r:psfFlux']
+
+Point the client at it with ``astroquery_fink.conf.server = url``. For pytest, enable
+the fixtures ``fink_replica`` and ``fink_replica_pandas2`` with::
+
+    pytest_plugins = ["astroquery_fink.testing.pytest_plugin"]
+"""
+
+from .dataset import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, Dataset, generate_dataset
+from .server import FinkReplica, create_app
+
+__all__ = [
+    "FinkReplica",
+    "create_app",
+    "Dataset",
+    "generate_dataset",
+    "REAL_OBJECT_IDS",
+    "BIG_FP_OBJECT_ID",
+    "KNOWN_SOURCE",
+]

@@ -1,0 +1,616 @@
+"""Deterministic, LSST-shaped content of the replica's HBase tables (diaSource, diaObject, forced photometry)."""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..columns import endpoint_columns
+from .store import HBASE_TYPES, row_key
+
+__all__ = [
+    "Dataset",
+    "TABLES",
+    "REAL_OBJECT_IDS",
+    "BIG_FP_OBJECT_ID",
+    "KNOWN_SOURCE",
+    "default_dataset",
+    "generate_dataset",
+    "table_schema",
+]
+
+#: Endpoint -> HBase table it reads (spec §1.7).
+TABLES = {
+    "sources": "rubin.diaSource_static",
+    "objects": "rubin.diaObject",
+    "fp": "rubin.fp",
+}
+
+#: diaObjectIds quoted by the spec (§3); all of them exist in the generated data.
+REAL_OBJECT_IDS = (
+    "314003014107006318",
+    "170261592629837872",
+    "313875415113400364",
+    "169298438257115164",
+    "169298433216610349",
+    "313761043604045880",
+    "313699514821640259",
+    "313756671442681875",
+    "313888627082919999",
+    "313972183328621131",
+    "314051320305156133",
+    "170028510532337794",
+    "170587115523932323",
+    "170635513156862219",
+)
+
+#: Object with at least 20 000 forced-photometry rows (benchmarks; one scan returns NLIMIT of them).
+BIG_FP_OBJECT_ID = "169298438257115164"
+
+#: (diaObjectId, midpointMjdTai) of a source the server's own tests look up (spec §2.1, §3).
+KNOWN_SOURCE = ("314003014107006318", 61176.9896294959)
+
+_SEED = 20260314
+_N_SYNTHETIC = 26
+_N_BIG_FP = 20_480
+_BANDS = np.array(list("ugrizy"))
+_BAND_WEIGHTS = np.array([0.06, 0.13, 0.27, 0.27, 0.16, 0.11])
+_BAND_NOISE = np.array([420.0, 180.0, 150.0, 190.0, 290.0, 520.0])  # nJy, 1-sigma floor per band
+_T_MIN, _T_MAX = 61000.0, 61400.0
+# first MJD processed by fink-broker 4.1; earlier alerts lack the 4.1 columns (spec §2.6 stamps)
+_BROKER_41_MJD = 61100.0
+_BROKER_41_ONLY = (
+    "f:xm_tns_fullname",
+    "f:xm_tns_redshift",
+    "f:xm_legacydr8_zphot",
+    "f:xm_legacydr8_e_zphot",
+    "f:xm_legacydr8_pstar",
+    "f:clf_elephant_kstest_science",
+    "f:clf_elephant_kstest_template",
+    "f:clf_cats_score",
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """
+    Content of the emulated HBase tables.
+
+    Attributes
+    ----------
+    tables : dict of str to pandas.DataFrame
+        HBase table name (``rubin.fp``...) -> cells indexed by row key; NA = no cell.
+    schemas : dict of str to dict of str to str
+        HBase table name -> column -> HBase type (the table's schema row).
+    """
+
+    tables: dict
+    schemas: dict
+
+
+def table_schema(endpoint):
+    """
+    HBase schema row of the table behind an endpoint, from the column map.
+
+    Parameters
+    ----------
+    endpoint : str
+        ``sources``, ``objects`` or ``fp``.
+
+    Returns
+    -------
+    dict of str to str
+        Column -> HBase type name (``long``, ``integer``, ``float``, ``double``, ``string``, ``boolean``).
+    """
+    return {name: HBASE_TYPES[info.type] for name, info in endpoint_columns(endpoint).items()}
+
+
+@dataclass
+class _Object:
+    oid: str
+    kind: str  # "sn", "var", "agn", "nuclear"
+    ra: float
+    dec: float
+    n_src: int
+    n_fp: int
+    t_start: float
+    span: float
+    simbad: str
+    tns: tuple = None  # (fullname, type, redshift)
+
+
+def _float32(values):
+    # LSST "float" fields go through Java Float.toString in HBase: shortest float32 repr
+    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(str).astype(np.float64)
+
+
+def _unique_ids(rng, n, low, high):
+    ids = np.unique(rng.integers(low, high, size=int(n * 1.05) + 16, dtype=np.int64))
+    rng.shuffle(ids)
+    return np.sort(ids[:n])
+
+
+def _catalog(rng):
+    """The objects: spec ids with hand-picked roles, then synthetic ones."""
+    fixed = {
+        # id: (kind, ra, dec, n_src, n_fp, t_start, span, simbad, tns)
+        "314003014107006318": ("sn", 53.2510, -27.8608, 24, 48, 61130.0, 110.0, "Unknown", None),
+        "170261592629837872": ("var", 9.4521, -44.0217, 18, 28, 61040.0, 300.0, "RRLyr", None),
+        "313875415113400364": ("agn", 35.7083, -4.7512, 30, 64, 61060.0, 320.0, "QSO", None),
+        BIG_FP_OBJECT_ID: ("var", 150.1191, 2.2058, 40, _N_BIG_FP, 61005.0, 390.0, "Star", None),
+        "169298433216610349": ("sn", 150.3125, 2.0411, 15, 40, 61020.0, 90.0, "G", None),
+        "313761043604045880": ("sn", 61.964820, -48.713443, 20, 36, 61110.0, 120.0, "Unknown", None),
+        "313699514821640259": ("nuclear", 61.966190, -48.712110, 12, 30, 61090.0, 200.0, "G", None),
+        "313756671442681875": ("var", 8.986275, -42.709834, 35, 90, 61050.0, 330.0, "EB*", None),
+        "313888627082919999": ("sn", 7.4550, -44.6350, 22, 45, 61150.0, 100.0, "Unknown",
+                               ("SN 2026bqe", "SN Ia", 0.054)),
+        "313972183328621131": ("nuclear", 7.893627, -44.771556, 16, 38, 61080.0, 250.0, "G", None),
+        "314051320305156133": ("agn", 52.9870, -28.1043, 26, 120, 61030.0, 350.0, "AGN", None),
+        "170028510532337794": ("sn", 9.1042, -43.6580, 9, 20, 61200.0, 60.0, "Unknown",
+                               ("SN 2026cxf", "SN II", 0.031)),
+        "170587115523932323": ("sn", 327.088263, -11.829110, 7, 15, 61217.4109688703, 11.0116, "Unknown", None),
+        "170635513156862219": ("var", 95.3710, -61.1520, 45, 160, 61010.0, 380.0, "Star", None),
+    }
+    objects = [_Object(oid, *spec) for oid, spec in fixed.items()]
+    extra_ids = _unique_ids(rng, _N_SYNTHETIC - 1, 169_000_000_000_000_000, 171_000_000_000_000_000)
+    synthetic = [str(i) for i in extra_ids] + ["170261592629840318"]  # shares salt 318 with a spec id
+    kinds = np.array(["sn", "var", "agn", "nuclear"])
+    labels = {"sn": ["Unknown", "G"], "var": ["Star", "RRLyr", "EB*"], "agn": ["QSO", "AGN"], "nuclear": ["G"]}
+    fields = np.array([[53.2, -28.0], [9.45, -44.0], [35.7, -4.75], [150.1, 2.2], [61.24, -48.42]])
+    for k, oid in enumerate(synthetic):
+        kind = str(kinds[rng.integers(0, 4)])
+        if k == 0:
+            # a second object near the conesearch centre of the server tests (53.2514, -27.861),
+            # 7 arcsec away, for the "5 arcsec -> 1 object, 10 arcsec -> 2 objects" cases (spec §2.4)
+            ra, dec = 53.2514 + 7.0 / 3600 / np.cos(np.radians(27.861)), -27.861
+        else:
+            centre = fields[rng.integers(0, len(fields))]
+            ra, dec = centre + rng.normal(0.0, 0.8, size=2)
+        n_src = int(rng.integers(5, 61))
+        n_fp = int(rng.integers(max(10, n_src + 5), 201))
+        span = float(rng.uniform(20.0, 300.0)) if kind == "sn" else float(rng.uniform(120.0, 380.0))
+        t_start = float(rng.uniform(_T_MIN + 2.0, _T_MAX - span - 2.0))
+        simbad = str(rng.choice(labels[kind]))
+        objects.append(_Object(oid, kind, float(ra), float(dec), n_src, n_fp, t_start, span, simbad))
+    return objects
+
+
+def _visit_times(rng, t_start, span, n):
+    """n distinct observation times (>= 60 s apart) on Chilean nights within [t_start, t_start+span]."""
+    nights = np.arange(np.floor(t_start), np.floor(t_start + span) + 1)
+    # night hours in UTC: fraction of MJD in [-0.06, 0.40]; slots 90 s apart, jittered by < 30 s
+    slots = min(int(np.ceil(n / len(nights))) + 4, 440)
+    grid = -0.06 + np.arange(440) * (90.0 / 86400)
+    picks = np.concatenate([
+        night + np.sort(rng.choice(grid, size=slots, replace=False)) for night in nights
+    ])
+    picks = picks[(picks >= t_start) & (picks <= t_start + span)]
+    chosen = np.sort(rng.choice(picks, size=n, replace=False))
+    return chosen + rng.uniform(0.0, 30.0 / 86400, size=len(chosen))
+
+
+def _model_flux(kind, t, band_idx, params):
+    """Difference-image flux model in nJy."""
+    amp, t0, scale = params
+    colour = np.array([0.55, 0.85, 1.0, 0.95, 0.8, 0.7])[band_idx]
+    if kind == "sn":
+        x = t - t0
+        return amp * colour * np.exp(-np.clip(x, 0, None) / (scale * 1.8)) / (1.0 + np.exp(-x / (scale * 0.25)))
+    if kind == "var":
+        return amp * colour * np.sin(2 * np.pi * (t - t0) / (scale / 60.0))
+    if kind == "agn":
+        return amp * colour * (np.sin(2 * np.pi * (t - t0) / scale) + 0.4 * np.sin(2 * np.pi * (t - t0) / (scale / 7)))
+    return amp * colour * np.exp(-(((t - t0) / scale) ** 2))  # "nuclear" flare
+
+
+def _mjd_to_visit(t):
+    # Rubin visit id = day_obs (UTC-12h calendar date) * 100000 + sequence number of the night
+    day = np.floor(t - 0.5).astype(np.int64)
+    dates = np.datetime_as_string(np.datetime64("1858-11-17") + day.astype("timedelta64[D]"))
+    day_obs = np.char.replace(dates, "-", "").astype(np.int64)
+    seq = np.floor((t - 0.5 - day) * 86400 / 60.0).astype(np.int64)
+    return day_obs * 100000 + seq
+
+
+class _Columns(dict):
+    """Column name -> list of per-object arrays, concatenated at the end."""
+
+    def add(self, name, values):
+        self.setdefault(name, []).append(values)
+
+    def frame(self, keys):
+        return pd.DataFrame({name: _concat(parts) for name, parts in self.items()}, index=pd.Index(keys))
+
+
+def _concat(parts):
+    if isinstance(parts[0], pd.api.extensions.ExtensionArray):
+        return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
+    return np.concatenate(parts)
+
+
+def _nullable_int(values, mask=None):
+    arr = pd.array(np.asarray(values, dtype=np.int64), dtype="Int64")
+    if mask is not None:
+        arr[mask] = pd.NA
+    return arr
+
+
+def _none(n):
+    return np.full(n, None, dtype=object)
+
+
+def _nan(n):
+    return np.full(n, np.nan)
+
+
+def _pin_times(obj, t_fp, src_idx, order):
+    """Put the detections quoted by the spec at their exact times; returns the new source indices."""
+    last = len(t_fp) - 1
+    if obj.oid == "170587115523932323":
+        # first and last detections of the object shown in spec §2.4 (issue #1213)
+        t_fp[0], t_fp[last] = 61217.4109688703, 61228.4225541786
+        inner = [i for i in order if i not in (0, last)][: obj.n_src - 2]
+        src_idx = np.sort(np.asarray([0, last, *inner]))
+    if obj.oid == KNOWN_SOURCE[0]:
+        # the detection the server tests query, and a second one the same night so that the
+        # prefix "61176" matches two sources (spec §1.6, §3)
+        mid = len(src_idx) // 2
+        t_fp[src_idx[mid]] = KNOWN_SOURCE[1]
+        t_fp[src_idx[mid - 1]] = 61176.0318245112
+    return src_idx
+
+
+def _sources_and_fp(rng, obj, params, template):
+    """Light curve of one object: fp rows at every visit, sources at the most significant ones."""
+    t_fp = _visit_times(rng, obj.t_start, obj.span, obj.n_fp)
+    band_fp = rng.choice(6, size=len(t_fp), p=_BAND_WEIGHTS)
+    model = _model_flux(obj.kind, t_fp, band_fp, params)
+    err_fp = np.hypot(_BAND_NOISE[band_fp], 0.03 * np.abs(model)) * rng.uniform(0.85, 1.25, len(t_fp))
+    flux_fp = model + rng.normal(0.0, 1.0, len(t_fp)) * err_fp
+    order = np.argsort(-np.abs(model) / err_fp, kind="stable")
+    src_idx = _pin_times(obj, t_fp, np.sort(order[: obj.n_src]), order)
+    # pinned times may break the time order: re-sort everything, remapping the source indices
+    resort = np.argsort(t_fp, kind="stable")
+    rank = np.empty_like(resort)
+    rank[resort] = np.arange(len(resort))
+    t_fp, band_fp, err_fp, flux_fp = t_fp[resort], band_fp[resort], err_fp[resort], flux_fp[resort]
+    src_idx = np.sort(rank[src_idx])
+    fp = {
+        "t": t_fp,
+        "band": band_fp,
+        "flux": flux_fp,
+        "err": err_fp,
+        "sci": flux_fp + template[band_fp],
+        "sci_err": err_fp * rng.uniform(1.02, 1.15, len(t_fp)),
+    }
+    return fp, src_idx
+
+
+def _fp_columns(rng, cols, obj, fp, ids):
+    n = len(fp["t"])
+    cols.add("r:diaObjectId", _nullable_int(np.full(n, int(obj.oid))))
+    cols.add("r:diaForcedSourceId", _nullable_int(ids))
+    cols.add("r:midpointMjdTai", fp["t"])
+    cols.add("r:band", _BANDS[fp["band"]].astype(object))
+    cols.add("r:ra", np.full(n, obj.ra))
+    cols.add("r:dec", np.full(n, obj.dec))
+    cols.add("r:detector", _nullable_int(rng.integers(0, 189, n)))
+    cols.add("r:visit", _nullable_int(_mjd_to_visit(fp["t"])))
+    # forced photometry runs with later alerts: processed 0.5 to 3 days after the exposure
+    cols.add("r:timeProcessedMjdTai", fp["t"] + rng.uniform(0.5, 3.0, n))
+    cols.add("r:timeWithdrawnMjdTai", _nan(n))
+    # a few measurements fail (no good pixels): missing PSF flux, as LSST's nullable floats allow
+    bad = rng.random(n) < 0.02
+    cols.add("r:psfFlux", np.where(bad, np.nan, fp["flux"]))
+    cols.add("r:psfFluxErr", np.where(bad, np.nan, fp["err"]))
+    cols.add("r:scienceFlux", fp["sci"])
+    cols.add("r:scienceFluxErr", fp["sci_err"])
+    cols.add("r:salt", np.full(n, obj.oid[-3:], dtype=object))
+
+
+def _flags(rng, n, rate):
+    return rng.random(n) < rate
+
+
+def _source_columns(rng, cols, obj, fp, src_idx, ids, template):
+    n = len(src_idx)
+    t = fp["t"][src_idx]
+    band = fp["band"][src_idx]
+    err = fp["err"][src_idx] * rng.uniform(0.95, 1.05, n)
+    flux = fp["flux"][src_idx]
+    # DIA sources are >= 5 sigma detections
+    flux = np.where(np.abs(flux) < 5 * err, np.sign(flux + 1e-9) * (5.0 + rng.uniform(0, 3, n)) * err, flux)
+    cos_dec = np.cos(np.radians(obj.dec))
+    ra = obj.ra + rng.normal(0, 0.06 / 3600, n) / cos_dec
+    dec = obj.dec + rng.normal(0, 0.06 / 3600, n)
+    ra_err = rng.uniform(0.02, 0.12, n) / 3600
+    dec_err = rng.uniform(0.02, 0.12, n) / 3600
+    processed = t + rng.uniform(60.0, 600.0, n) / 86400
+    if obj.oid == "170587115523932323":
+        processed[-1] = 61228.4242053883  # spec §2.4
+    add = cols.add
+    add("r:diaObjectId", _nullable_int(np.full(n, int(obj.oid))))
+    add("r:diaSourceId", _nullable_int(ids))
+    add("r:midpointMjdTai", t)
+    add("r:band", _BANDS[band].astype(object))
+    add("r:ra", ra)
+    add("r:dec", dec)
+    add("r:raErr", ra_err)
+    add("r:decErr", dec_err)
+    add("r:ra_dec_Cov", rng.normal(0, 0.3, n) * ra_err * dec_err)
+    add("r:visit", _nullable_int(_mjd_to_visit(t)))
+    add("r:detector", _nullable_int(rng.integers(0, 189, n)))
+    add("r:x", rng.uniform(5, 4067, n))
+    add("r:y", rng.uniform(5, 3995, n))
+    add("r:xErr", rng.uniform(0.02, 0.3, n))
+    add("r:yErr", rng.uniform(0.02, 0.3, n))
+    add("r:timeProcessedMjdTai", processed)
+    add("r:timeWithdrawnMjdTai", _nan(n))
+    add("r:psfFlux", flux)
+    add("r:psfFluxErr", err)
+    add("r:psfLnL", -0.5 * rng.chisquare(400, n))
+    add("r:psfChi2", rng.chisquare(400, n))
+    add("r:psfNdata", _nullable_int(rng.integers(300, 900, n)))
+    add("r:snr", np.abs(flux) / err * rng.uniform(0.95, 1.05, n))
+    add("r:apFlux", flux * rng.uniform(0.93, 1.07, n))
+    add("r:apFluxErr", err * rng.uniform(1.1, 1.3, n))
+    add("r:scienceFlux", flux + template[band])
+    add("r:scienceFluxErr", err * rng.uniform(1.02, 1.15, n))
+    add("r:templateFlux", template[band] * rng.uniform(0.99, 1.01, n))
+    add("r:templateFluxErr", rng.uniform(20, 80, n))
+    add("r:extendedness", rng.uniform(0, 1, n))
+    add("r:reliability", rng.uniform(0.55, 1.0, n))
+    add("r:bboxSize", _nullable_int(rng.integers(15, 46, n)))
+    for name in ("ixx", "iyy", "ixxPSF", "iyyPSF"):
+        add(f"r:{name}", (rng.uniform(0.12, 0.45, n)))
+    for name in ("ixy", "ixyPSF"):
+        add(f"r:{name}", (rng.normal(0, 0.03, n)))
+    # trailed-source fit: fails (no cell) for about one alert in six
+    trail_ok = rng.random(n) > 0.17
+
+    def trail(values):
+        return np.where(trail_ok, values, np.nan)
+
+    add("r:trailFlux", trail(flux * rng.uniform(0.95, 1.1, n)))
+    add("r:trailFluxErr", trail(err * 1.2))
+    add("r:trailLength", trail(rng.uniform(0.0, 1.5, n)))
+    add("r:trailLengthErr", trail(rng.uniform(0.05, 0.4, n)))
+    add("r:trailAngle", trail(rng.uniform(-90, 90, n)))
+    add("r:trailAngleErr", trail(rng.uniform(1, 20, n)))
+    add("r:trailRa", np.where(trail_ok, ra, np.nan))
+    add("r:trailDec", np.where(trail_ok, dec, np.nan))
+    add("r:trailRaErr", trail(ra_err * 1.3))
+    add("r:trailDecErr", trail(dec_err * 1.3))
+    add("r:trailChi2", trail(rng.chisquare(500, n)))
+    add("r:trailNdata", _nullable_int(rng.integers(300, 1000, n)))
+    # dipole fit attempted on ~70% of the alerts; isDipole and the dipole values are unset otherwise
+    dip = rng.random(n) < 0.7
+    # the newest alert always has one, so newest-first VOTables start with a real boolean;
+    # the oldest alert of the known object has none: astropy 8 cannot write an object column
+    # that starts with a null, which makes an oldest-first VOTable of it answer 500
+    dip[-1] = True
+    if obj.oid == KNOWN_SOURCE[0]:
+        dip[0] = False
+    add("r:dipoleFitAttempted", dip.astype(object))
+    is_dipole = (rng.random(n) < 0.08).astype(object)
+    is_dipole[~dip] = None
+    add("r:isDipole", is_dipole)
+
+    def dipole(values):
+        return np.where(dip, values, np.nan)
+
+    add("r:dipoleMeanFlux", dipole(np.abs(flux) * 0.5))
+    add("r:dipoleMeanFluxErr", dipole(err * 0.8))
+    add("r:dipoleFluxDiff", dipole(rng.normal(0, 200, n)))
+    add("r:dipoleFluxDiffErr", dipole(err * 1.1))
+    add("r:dipoleLength", dipole(rng.uniform(0.0, 1.2, n)))
+    add("r:dipoleAngle", dipole(rng.uniform(-180, 180, n)))
+    add("r:dipoleChi2", dipole(rng.chisquare(300, n)))
+    add("r:dipoleNdata", _nullable_int(rng.integers(0, 600, n)))
+    add("r:isNegative", (flux < 0).astype(object))
+    add("r:parentDiaSourceId", _nullable_int(np.zeros(n), mask=np.ones(n, bool)))
+    add("r:ssObjectId", _nullable_int(np.zeros(n), mask=np.ones(n, bool)))
+    add("r:glint_trail", np.zeros(n, bool).astype(object))
+    rare = {"pixelFlags_cr": 0.04, "pixelFlags_saturated": 0.02, "pixelFlags_streak": 0.01,
+            "pixelFlags_suspect": 0.05, "pixelFlags_interpolated": 0.06, "pixelFlags_edge": 0.01,
+            "centroid_flag": 0.03, "shape_flag": 0.04, "psfFlux_flag": 0.01, "apFlux_flag": 0.01}
+    for name, info in endpoint_columns("sources").items():
+        if info.group == "diaSource" and info.type == "boolean" and name not in cols:
+            add(name, _flags(rng, n, rare.get(name[2:], 0.0)).astype(object))
+    return t, band, flux, err
+
+
+def _fink_source_columns(rng, cols, obj, t, kind_scores):
+    n = len(t)
+    new = t >= _BROKER_41_MJD
+    add = cols.add
+
+    def only_41(values):
+        out = np.array(values, dtype=object if values.dtype == object else float)
+        out[~new] = None if out.dtype == object else np.nan
+        return out
+
+    add("f:fink_broker_version", np.where(new, "4.1", "4.0").astype(object))
+    add("f:fink_science_version", np.where(new, "8.36.0", "8.26.0").astype(object))
+    add("f:lsst_schema_version", np.full(n, "lsst.v10_0", dtype=object))
+    add("f:xm_simbad_otype", np.full(n, obj.simbad, dtype=object))
+    star = obj.kind == "var"
+    galaxy = obj.simbad == "G" or obj.kind in ("nuclear", "agn")
+    gaia_name = f"Gaia DR3 {int(obj.oid) % 10**19:019d}" if star else None
+    add("f:xm_gaiadr3_DR3Name", np.full(n, gaia_name, dtype=object))
+    add("f:xm_gaiadr3_Plx", np.full(n, rng.uniform(0.2, 3.0) if star else np.nan))
+    add("f:xm_gaiadr3_e_Plx", np.full(n, rng.uniform(0.02, 0.3) if star else np.nan))
+    add("f:xm_gaiadr3_VarFlag", np.full(n, ("VARIABLE" if obj.simbad != "Star" else "NOT_AVAILABLE") if star else None,
+                                        dtype=object))
+    vsx = {"RRLyr": "RRAB", "EB*": "EA"}.get(obj.simbad)
+    add("f:xm_vsx_Type", np.full(n, vsx, dtype=object))
+    add("f:xm_gcvs_type", np.full(n, "RRAB" if obj.simbad == "RRLyr" else None, dtype=object))
+    add("f:xm_x3hsp_type", _none(n))
+    add("f:xm_x4lac_type", np.full(n, "bll" if obj.simbad == "AGN" else None, dtype=object))
+    add("f:xm_spicy_class", _none(n))
+    zphot = rng.uniform(0.02, 0.6)
+    add("f:xm_legacydr8_zphot", only_41(np.full(n, zphot if galaxy else np.nan)))
+    add("f:xm_legacydr8_e_zphot", only_41(np.full(n, 0.08 * (1 + zphot) if galaxy else np.nan)))
+    add("f:xm_legacydr8_pstar", only_41(np.full(n, rng.uniform(0, 0.2) if galaxy else np.nan)))
+    add("f:xm_legacydr8_fqual", _nullable_int(np.ones(n), mask=np.full(n, not galaxy)))
+    mangrove = galaxy and obj.kind == "nuclear"
+    add("f:xm_mangrove_HyperLEDA_name", np.full(n, f"PGC{int(obj.oid) % 10**6:06d}" if mangrove else None,
+                                                dtype=object))
+    add("f:xm_mangrove_2MASS_name", np.full(n, f"2MASX J{int(obj.oid) % 10**8:08d}" if mangrove else None,
+                                            dtype=object))
+    add("f:xm_mangrove_lum_dist", np.full(n, rng.uniform(40, 380) if mangrove else np.nan))
+    add("f:xm_mangrove_ang_dist", np.full(n, rng.uniform(1, 30) if mangrove else np.nan))
+    tns_name, tns_type, tns_z = obj.tns or (None, None, np.nan)
+    add("f:xm_tns_fullname", only_41(np.full(n, tns_name, dtype=object)))
+    add("f:xm_tns_type", np.full(n, tns_type, dtype=object))
+    add("f:xm_tns_redshift", only_41(np.full(n, tns_z)))
+    # classifiers: the early-SN Ia score needs 3 points; ELEPHANT runs on ~75% of the stamps
+    early = np.clip(kind_scores[0] + rng.normal(0, 0.08, n), 0, 1)
+    early[:2] = np.nan
+    add("f:clf_earlySNIa_score", early)
+    add("f:clf_snnSnVsOthers_score", np.clip(kind_scores[1] + rng.normal(0, 0.1, n), 0, 1))
+    cats_class = {"sn": 11, "var": 21, "agn": 22, "nuclear": 13}[obj.kind]
+    add("f:clf_cats_class", _nullable_int(np.full(n, cats_class)))
+    add("f:clf_cats_score", only_41(rng.uniform(0.4, 0.99, n)))
+    eleph = rng.random(n) < 0.75
+    add("f:clf_elephant_kstest_science", only_41(np.where(eleph, rng.uniform(0, 1, n), np.nan)))
+    add("f:clf_elephant_kstest_template", only_41(np.where(eleph, rng.uniform(0, 1, n), np.nan)))
+    reasons = np.array(["wfd", "wfd", "wfd", "ddf", "template_blue"], dtype=object)
+    add("r:observation_reason", reasons[rng.integers(0, len(reasons), n)])
+    targets = np.array(["lowdust", "lowdust", "dusty_plane", "ELAISS1", "COSMOS"], dtype=object)
+    target = targets[rng.integers(0, len(targets), n)]
+    target[rng.random(n) < 0.1] = None  # not every exposure has a target label
+    add("r:target_name", target)
+    add("r:salt", np.full(n, obj.oid[-3:], dtype=object))
+
+
+def _object_row(rng, obj, t, band, flux, err, fp, sources):
+    """diaObject record of the latest alert, aggregates per band."""
+    row = {
+        "r:diaObjectId": int(obj.oid),
+        "r:ra": obj.ra,
+        "r:dec": obj.dec,
+        "r:raErr": rng.uniform(0.01, 0.05) / 3600,
+        "r:decErr": rng.uniform(0.01, 0.05) / 3600,
+        "r:ra_dec_Cov": rng.normal(0, 1e-13),
+        "r:nDiaSources": len(t),
+        "r:firstDiaSourceMjdTai": np.nan,  # not populated by Rubin (spec §2.2)
+        "r:lastDiaSourceMjdTai": float(t[-1]),
+        "r:validityStartMjdTai": float(t[-1] + rng.uniform(100, 700) / 86400),
+        "r:observation_reason": sources["r:observation_reason"][-1],
+        "r:target_name": sources["r:target_name"][-1],
+        "r:salt": obj.oid[-3:],
+        "f:firstDiaSourceMjdTaiFink": float(t[0]),
+        "f:is_sso": False,
+        "f:is_first": False,
+        "f:is_cataloged": obj.simbad != "Unknown" or obj.kind == "var",
+        "f:main_label_crossmatch": sources["f:xm_simbad_otype"][-1],
+        "f:main_label_classifier": int(sources["f:clf_cats_class"][-1]),
+    }
+    if obj.oid == "170587115523932323":
+        row["r:validityStartMjdTai"] = 61228.4242598533  # spec §2.4
+    for b_idx, b in enumerate(_BANDS):
+        sel = band == b_idx
+        f, e = flux[sel], err[sel]
+        fp_sel = fp["band"] == b_idx
+        row[f"r:{b}_psfFluxNdata"] = int(sel.sum())
+        if sel.any():
+            w = 1 / e**2
+            mean = float(np.sum(w * f) / np.sum(w))
+            slope = np.nan
+            if sel.sum() > 1:
+                dt = np.diff(t[sel])
+                slope = float(np.max(np.abs(np.diff(f)) / np.maximum(dt, 1e-3)))
+            row.update({
+                f"r:{b}_psfFluxMean": mean,
+                f"r:{b}_psfFluxMeanErr": float(np.sqrt(1 / np.sum(w))),
+                f"r:{b}_psfFluxSigma": float(np.std(f, ddof=1)) if sel.sum() > 1 else np.nan,
+                f"r:{b}_psfFluxErrMean": float(np.mean(e)),
+                f"r:{b}_psfFluxMin": float(np.min(f)),
+                f"r:{b}_psfFluxMax": float(np.max(f)),
+                f"r:{b}_psfFluxMaxSlope": slope,
+                f"r:{b}_scienceFluxMean": float(np.mean(fp["sci"][fp_sel])) if fp_sel.any() else np.nan,
+                f"r:{b}_scienceFluxMeanErr": float(np.mean(fp["sci_err"][fp_sel]) / np.sqrt(max(fp_sel.sum(), 1))),
+                f"r:{b}_fpFluxMean": float(np.mean(fp["flux"][fp_sel])) if fp_sel.any() else np.nan,
+                f"r:{b}_fpFluxMeanErr": float(np.mean(fp["err"][fp_sel]) / np.sqrt(max(fp_sel.sum(), 1))),
+            })
+    return row
+
+
+def generate_dataset(seed=_SEED):
+    """
+    Generate the replica's data.
+
+    Same seed, same bytes: everything is drawn from one ``numpy.random.default_rng(seed)``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the generator.
+
+    Returns
+    -------
+    Dataset
+    """
+    rng = np.random.default_rng(seed)
+    objects = _catalog(rng)
+    params = [
+        (rng.uniform(2_000, 60_000), o.t_start + rng.uniform(0.1, 0.5) * o.span, rng.uniform(10, 80)) for o in objects
+    ]
+    templates = [rng.uniform(0, 30_000) * np.array([0.3, 0.6, 1.0, 1.2, 1.35, 1.4]) for _ in objects]
+    light = [_sources_and_fp(rng, o, p, tpl) for o, p, tpl in zip(objects, params, templates, strict=True)]
+    n_src_total = sum(len(src) for _, src in light)
+    n_fp_total = sum(len(fp["t"]) for fp, _ in light)
+    src_ids = _unique_ids(rng, n_src_total, 169_000_000_000_000_000, 171_000_000_000_000_000)
+    fp_ids = _unique_ids(rng, n_fp_total, 171_000_000_000_000_000, 172_000_000_000_000_000)
+    # ids grow with time, as Rubin's do
+    src_times = np.concatenate([fp["t"][src] for fp, src in light])
+    src_ids = src_ids[np.argsort(np.argsort(src_times, kind="stable"), kind="stable")]
+    fp_times = np.concatenate([fp["t"] for fp, _ in light])
+    fp_ids = fp_ids[np.argsort(np.argsort(fp_times, kind="stable"), kind="stable")]
+
+    src_cols, fp_cols, obj_rows = _Columns(), _Columns(), []
+    src_keys, fp_keys, obj_keys = [], [], []
+    i_src = i_fp = 0
+    for obj, (fp, src_idx), tpl in zip(objects, light, templates, strict=True):
+        salt = obj.oid[-3:]
+        n_fp, n_src = len(fp["t"]), len(src_idx)
+        _fp_columns(rng, fp_cols, obj, fp, fp_ids[i_fp:i_fp + n_fp])
+        fp_keys.extend(row_key(salt, obj.oid, float(x)) for x in fp["t"])
+        per_object = _Columns()
+        t, band, flux, err = _source_columns(rng, per_object, obj, fp, src_idx, src_ids[i_src:i_src + n_src], tpl)
+        scores = {"sn": (0.7, 0.8), "var": (0.1, 0.15), "agn": (0.2, 0.3), "nuclear": (0.35, 0.5)}[obj.kind]
+        _fink_source_columns(rng, per_object, obj, t, scores)
+        flat = {name: parts[0] for name, parts in per_object.items()}
+        for name, values in flat.items():
+            src_cols.add(name, values)
+        src_keys.extend(row_key(salt, obj.oid, float(x)) for x in t)
+        obj_rows.append(_object_row(rng, obj, t, band, flux, err, fp, flat))
+        obj_keys.append(row_key(salt, obj.oid))
+        i_src += n_src
+        i_fp += n_fp
+
+    schemas = {TABLES[e]: table_schema(e) for e in TABLES}
+    tables = {
+        TABLES["sources"]: src_cols.frame(src_keys),
+        TABLES["fp"]: fp_cols.frame(fp_keys),
+        TABLES["objects"]: pd.DataFrame(obj_rows, index=pd.Index(obj_keys)),
+    }
+    for name, frame in tables.items():
+        for col, hbase_type in schemas[name].items():
+            if hbase_type == "float" and col in frame.columns:
+                frame[col] = _float32(frame[col])
+    return Dataset(tables=tables, schemas=schemas)
+
+
+@functools.cache
+def default_dataset():
+    """
+    The replica's default data, generated once per process.
+
+    Returns
+    -------
+    Dataset
+    """
+    return generate_dataset()

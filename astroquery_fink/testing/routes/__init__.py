@@ -1,0 +1,26 @@
+"""The replica's endpoints, one module each, and their registration on a Flask app."""
+
+from . import _errors, fp, objects, schema, sources
+from ._base import Context, make_view
+
+__all__ = ["ENDPOINTS", "Context", "register"]
+
+#: Endpoint modules served by the replica. Each defines ``PATH``, ``DESCRIPTION``,
+#: ``REQUIRED`` and ``respond(payload, ctx)``, optionally ``METHODS`` and ``bare_get(ctx)``.
+ENDPOINTS = (sources, objects, fp, schema)
+
+
+def register(app, ctx):
+    """
+    Add every endpoint, the error handlers and the CORS headers to a Flask app.
+
+    Parameters
+    ----------
+    app : flask.Flask
+    ctx : Context
+    """
+    _errors.install(app)
+    for endpoint in ENDPOINTS:
+        methods = list(getattr(endpoint, "METHODS", ("GET", "POST")))
+        # exact path only: Flask gives 404 to a trailing slash (strict_slashes, spec §1.1)
+        app.add_url_rule(endpoint.PATH, endpoint=endpoint.PATH, view_func=make_view(endpoint, ctx), methods=methods)
