@@ -534,3 +534,23 @@ def test_result_is_plain_table(server, client):
     table = fetch(client, server, "objects_314003014107006318.parquet")
     assert type(table) is Table
     assert len(table) == 1
+
+
+def test_response_hook_skipped_unless_debug_logging(monkeypatch, client):
+    from astroquery import log
+    from astroquery.query import BaseQuery
+
+    seen = []
+    monkeypatch.setattr(BaseQuery, "_response_hook", lambda self, response, *a, **k: seen.append(response))
+    response = recorded_response("fp_313761043604045880.xml", "https://fink.example.org/api/v1/fp")
+    with log.log_to_list():
+        level = log.level
+        try:
+            log.setLevel("INFO")
+            client._response_hook(response)
+            assert seen == []
+            log.setLevel("DEBUG")
+            client._response_hook(response)
+            assert seen == [response]
+        finally:
+            log.setLevel(level)
