@@ -8,6 +8,7 @@ import numpy as np
 import requests
 from astropy import units as u
 from astropy.table import Column, Table
+from astroquery import log
 from astroquery.exceptions import (
     InputWarning,
     InvalidQueryError,
@@ -17,7 +18,6 @@ from astroquery.exceptions import (
     TableParseError,
 )
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
-from astroquery import log
 from astroquery.query import BaseQuery
 
 from . import __version__, conf
