@@ -21,11 +21,6 @@ def kind_resolver(endpoint):
     return kind_of
 
 
-def _is_computed(name):
-    # Columns the server computes at query time are appended after the stored ones (spec §1.6).
-    return name.startswith("v:")
-
-
 def complete_columns(table, endpoint, requested):
     """
     Add the columns the server left out, fully masked, and return the names it did not know.
@@ -52,9 +47,14 @@ def complete_columns(table, endpoint, requested):
         Requested names that are neither in the answer nor in the column map.
     """
     known = endpoint_columns(endpoint)
+
+    def computed(name):
+        # Columns the server computes at query time come after the stored ones (spec §1.6).
+        return name in known and known[name].group == "computed"
+
     if requested is None:
         # A non-empty full read is already complete; only an empty answer lacks its columns.
-        wanted = [name for name in known if not _is_computed(name)] if len(table) == 0 else []
+        wanted = list(known) if len(table) == 0 else []
     else:
         wanted = requested
     missing = [name for name in wanted if name not in table.colnames]
@@ -70,9 +70,8 @@ def complete_columns(table, endpoint, requested):
         else:
             table[name] = empty_column(name, kind)
     if added:
-        stored = sorted(name for name in table.colnames if not _is_computed(name))
-        computed = [name for name in table.colnames if _is_computed(name)]
-        table = table[stored + computed] if len(table.colnames) else table
+        stored = sorted(name for name in table.colnames if not computed(name))
+        table = table[stored + [name for name in table.colnames if computed(name)]]
     return table, unknown
 
 

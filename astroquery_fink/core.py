@@ -1,13 +1,11 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
 import json
 import logging
-import re
 import warnings
 
 import numpy as np
 import requests
-from astropy import units as u
-from astropy.table import Column, Table
+from astropy.table import Table
 from astroquery import log
 from astroquery.exceptions import (
     InputWarning,
@@ -22,22 +20,39 @@ from astroquery.query import BaseQuery
 
 from . import __version__, conf
 from .annotate import annotate, complete_columns, kind_resolver
-from .columns import column_info
+from .cutouts import cutout_payload, decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
-from .payload import id_payload, normalize_endpoint, normalize_mjd
+from .payload import (
+    id_payload,
+    normalize_columns,
+    normalize_coordinates,
+    normalize_count,
+    normalize_endpoint,
+    normalize_ids,
+    normalize_mjd,
+    normalize_names,
+    normalize_night,
+    normalize_output_format,
+    normalize_radius,
+    normalize_resolver,
+    normalize_time,
+)
+from .schema import schema_table
+from .skymap import skymap_payload
 
-__all__ = ["Fink", "FinkClass"]
+__all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
 
 _API = "/api/v1/"
-# The avsc docs end with a bracketed unit, e.g. "... flux [nJy]." (spec §2.6)
-_DOC_UNIT = re.compile(r"\[(?P<unit>[^\[\]]+)\]\.?\s*$")
-_FAMILY = re.compile(r"\((?P<prefix>[A-Za-z]+):\)")
-# The server reads at most NLIMIT rows per HBase scan, i.e. per object and per request, in
-# ascending row-key (time) order: beyond it the newest rows are silently missing (spec §1.1).
+#: The server reads at most this many rows per HBase scan, i.e. per object and per request, in
+#: ascending row-key (time) order: beyond it the newest rows are silently missing (spec §1.1).
 SERVER_SCAN_LIMIT = 10_000
 # Routes whose rows come from one scan per requested object.
 _SCANNED_PER_OBJECT = ("sources", "fp")
+# Server defaults of the limits the client reports on (spec §2.4, §2.8, §2.9).
+_CONE_N = 1000
+_TAGS_N = 10
+_RESOLVER_NMAX = 10
 
 
 class FinkClass(BaseQuery):
@@ -69,6 +84,8 @@ class FinkClass(BaseQuery):
         self._timeout = timeout
         # endpoint -> {column name: server description}, filled by get_schema
         self._descriptions = {}
+        # the server's list of tags, fetched once to check query_tags arguments
+        self._tags = None
         # say who we are to the Fink operators, as SIMBAD asks of its clients
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
@@ -276,12 +293,11 @@ class FinkClass(BaseQuery):
         payload = {"endpoint": _API + short}
         if get_query_payload:
             return payload
-        response = self._post("schema", payload, cache=cache)
+        response = self._send("POST", "schema", payload, cache=cache)
         try:
-            families = json.loads(response.content)
-            table = _schema_table(short, families)
+            table = schema_table(short, json.loads(response.content))
         except (ValueError, AttributeError, TypeError) as error:
-            self._forget(response)
+            self._forget()
             raise TableParseError(f"could not read the schema answer of {response.url}: {error}") from error
         self._descriptions[short] = dict(zip(table["name"], table["description"], strict=True))
         if short == "tags":  # tags rows are sources rows (spec §2.9)
@@ -289,27 +305,466 @@ class FinkClass(BaseQuery):
         table.meta.update(endpoint=_API + "schema", url=response.url, query=payload)
         return table
 
+    def query_region(self, coordinates, radius, *, n=None, start_time=None, stop_time=None, window=None,
+                     columns=None, output_format="votable", cache=False, get_query_payload=False):
+        """
+        Find the objects Fink saw around a position (``/api/v1/conesearch``).
+
+        One row per object: its latest alert, with the distance to the centre in
+        ``v:separation_degree``, nearest first.
+
+        Parameters
+        ----------
+        coordinates : `~astropy.coordinates.SkyCoord` or str
+            The centre. A string is read by `astroquery.utils.commons.parse_coordinates`
+            (ICRS degrees or sexagesimal, else resolved as a name).
+        radius : `~astropy.coordinates.Angle`, `~astropy.units.Quantity` or float
+            Search radius; **a bare number is in arcseconds**. At most 5 degrees.
+        n : int, optional
+            Rows the server reads per HEALPix (NSIDE 1024) pixel of the cone; server default 1000.
+        start_time, stop_time : `~astropy.time.Time`, str or float, optional
+            Keep objects first detected at or after ``start_time`` and last detected at or before
+            ``stop_time``. A string is an ISO time (UTC); a number is an MJD in TAI, like the
+            ``*MjdTai`` columns.
+        window : float or `~astropy.units.Quantity`, optional
+            With ``start_time`` only: keep objects last detected within ``window`` days of it.
+        columns : str or list of str, optional
+            Column names with their family prefix; ``r:ra``, ``r:dec`` and ``r:midpointMjdTai``
+            are always returned, and ``f:firstDiaSourceMjdTaiFink`` is added when a time is given
+            (the server needs it to filter).
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+
+        Warns
+        -----
+        astroquery.exceptions.MaxResultsWarning
+            When a pixel of the cone gave ``n`` rows (raise ``n`` to see more).
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> from astropy.coordinates import SkyCoord
+        >>> from astroquery_fink import Fink
+        >>> centre = SkyCoord(53.2514, -27.861, unit="deg")
+        >>> cone = Fink.query_region(centre, 10 * u.arcsec)  # doctest: +REMOTE_DATA
+        >>> cone["v:separation_degree"].unit  # doctest: +REMOTE_DATA
+        Unit("deg")
+        """
+        ra, dec = normalize_coordinates(coordinates)
+        payload = {"ra": ra, "dec": dec, "radius": normalize_radius(radius)}
+        if n is not None:
+            payload["n"] = normalize_count(n, name="n")
+        if start_time is not None:
+            payload["startdate"] = normalize_time(start_time, name="start_time")
+        if stop_time is not None:
+            payload["stopdate"] = normalize_time(stop_time, name="stop_time")
+        if window is not None:
+            if start_time is None:
+                # the server ignores a window without a start (spec §2.4): say so instead
+                raise InvalidQueryError("window needs start_time: it counts days from start_time.")
+            payload["window"] = _days(window)
+        selection = normalize_columns(columns)
+        if selection is not None:
+            # The server adds r:ra/r:dec/r:midpointMjdTai by a substring test, which "r:raErr" fools
+            # (then it crashes), and refuses dates without f:firstDiaSourceMjdTaiFink: send them all.
+            needed = ["r:ra", "r:dec", "r:midpointMjdTai"]
+            if "startdate" in payload or "stopdate" in payload:
+                needed.append("f:firstDiaSourceMjdTaiFink")
+            payload["columns"] = normalize_columns(selection.split(",") + needed)
+        payload["output-format"] = normalize_output_format(output_format)
+        if get_query_payload:
+            return payload
+        subject = f"within {payload['radius']:g} arcsec of (ra, dec) = ({ra:.6f}, {dec:.6f}) deg"
+        table = self._query_table("conesearch", payload, cache=cache, subject=subject)
+        _warn_if_capped_per_pixel(table, payload.get("n", _CONE_N))
+        return table
+
+    def list_tags(self, *, cache=True):
+        """
+        List the Fink tags (filters) and whether the API can query them (``GET /api/v1/tags``).
+
+        Parameters
+        ----------
+        cache : bool
+            Reuse a cached answer (default: the list changes with Fink releases only).
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            Columns ``tag``, ``api_support`` (bool) and ``description``, sorted by tag.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> tags = Fink.list_tags()  # doctest: +REMOTE_DATA
+        >>> "in_tns" in tags["tag"]  # doctest: +REMOTE_DATA
+        True
+        """
+        response = self._send("GET", "tags", None, cache=cache)
+        try:
+            listing = json.loads(response.content)
+            rows = [(tag, bool(info["API support"]), str(info["description"])) for tag, info in sorted(listing.items())]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            self._forget()
+            raise TableParseError(f"could not read the list of tags from {response.url}: {error}") from error
+        table = _listing_table(rows, ("tag", "api_support", "description"), (str, bool, str))
+        table.meta.update(endpoint=_API + "tags", url=response.url)
+        return table
+
+    def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable",
+                   cache=False, get_query_payload=False):
+        """
+        Get the latest alerts Fink selected with a tag (``/api/v1/tags``), newest first.
+
+        Parameters
+        ----------
+        tag : str
+            A tag with API support, e.g. ``"in_tns"``; see `list_tags`.
+        n : int, optional
+            Number of alerts, the most recent first; the server's default is 10.
+        start_time, stop_time : `~astropy.time.Time`, str or float, optional
+            Time window of the alerts (``r:midpointMjdTai``). A string is an ISO time (UTC); a
+            number is an MJD in TAI. The server's defaults are 2019-11-01 and now.
+        columns : str or list of str, optional
+            Column names with their family prefix; all (about 130, as `query_sources`) by default.
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it (the tag is
+            then not checked against the server's list).
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per alert (an object can appear several times).
+
+        Warns
+        -----
+        astroquery.exceptions.MaxResultsWarning
+            When ``n`` alerts came back: older ones in the window were left out (raise ``n``).
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> columns = "r:diaObjectId,r:midpointMjdTai,f:xm_tns_fullname"
+        >>> latest = Fink.query_tags("in_tns", n=5, columns=columns)  # doctest: +REMOTE_DATA
+        >>> len(latest) <= 5  # doctest: +REMOTE_DATA
+        True
+        """
+        tag = str(tag).strip()
+        payload = {"tag": tag, "n": normalize_count(n, name="n") if n is not None else _TAGS_N}
+        if start_time is not None:
+            payload["startdate"] = normalize_time(start_time, name="start_time")
+        if stop_time is not None:
+            payload["stopdate"] = normalize_time(stop_time, name="stop_time")
+        selection = normalize_columns(columns)
+        if selection is not None:
+            payload["columns"] = selection
+        payload["output-format"] = normalize_output_format(output_format)
+        if get_query_payload:
+            return payload
+        self._check_tag(tag)
+        table = self._query_table("tags", payload, cache=cache, subject=f"with tag {tag!r} in that time window")
+        _warn_if_capped(table, payload["n"], "n")
+        return table
+
+    def query_sso(self, name_or_number, *, with_ephemerides=False, columns=None, output_format="votable",
+                  cache=False, get_query_payload=False):
+        """
+        Get the alerts of Solar System objects (``/api/v1/sso``), newest first.
+
+        Parameters
+        ----------
+        name_or_number : str, int, or list of them
+            Names, numbers, provisional or packed designations (``"2015 BC557"``, ``8467``,
+            ``"K15Bt7C"``), resolved by the server through SsODNet.
+        with_ephemerides : bool
+            Add the Miriade ephemerides at each alert (distances, phase angle, predicted
+            magnitudes) and the reduced magnitude ``i:magpsf_red``.
+        columns : str or list of str, optional
+            Column names with their family prefix; all (about 140) by default.
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per alert, with the resolved name in ``f:sso_name``.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> sso = Fink.query_sso("2015 BC557", columns="r:midpointMjdTai,r:psfFlux,r:band")  # doctest: +REMOTE_DATA
+        >>> sso["r:psfFlux"].unit  # doctest: +REMOTE_DATA
+        Unit("nJy")
+        """
+        payload = {"n_or_d": normalize_names(name_or_number)}
+        if with_ephemerides:
+            payload["withEphem"] = True  # JSON true: the server ignores "true" and 1 (spec §1.2)
+        selection = normalize_columns(columns)
+        if selection is not None:
+            payload["columns"] = selection
+        payload["output-format"] = normalize_output_format(output_format)
+        if get_query_payload:
+            return payload
+        return self._query_table("sso", payload, cache=cache, key="sso_ephemerides" if with_ephemerides else "sso",
+                                 subject=f"for {payload['n_or_d']}")
+
+    def resolve(self, name, *, resolver="tns", reverse=False, nmax=None, cache=False, get_query_payload=False):
+        """
+        Translate between astronomical names and Rubin identifiers (``/api/v1/resolver``).
+
+        Parameters
+        ----------
+        name : str or int
+            Forward: a TNS name (``"SN 2022and"``, prefix match), a SIMBAD name, or a Solar System
+            designation. Reverse: a ``diaObjectId`` (tns, simbad) or an ``ssObjectId`` (ssodnet).
+        resolver : {"tns", "simbad", "ssodnet"}
+            The name service.
+        reverse : bool
+            Resolve a Rubin identifier to names instead.
+        nmax : int, optional
+            Maximum number of rows (tns); the server's default is 10.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            Typed values (the server sends them as text): coordinates in deg, redshifts and
+            identifiers as numbers.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> tns = Fink.resolve("SN 2022and")  # doctest: +REMOTE_DATA
+        >>> tns["f:ra"].unit  # doctest: +REMOTE_DATA
+        Unit("deg")
+        """
+        resolver = normalize_resolver(resolver)
+        if reverse:
+            text = normalize_ids(name, name="name")
+            if len(text) != 1:
+                raise InvalidQueryError("resolve(reverse=True) takes a single identifier.")
+            text = text[0]
+        else:
+            text = str(name).strip()
+        payload = {"resolver": resolver, "name_or_id": text}
+        if reverse:
+            payload["reverse"] = True  # honoured only as JSON true (spec §2.8)
+        if nmax is not None:
+            payload["nmax"] = normalize_count(nmax, name="nmax")  # a JSON number: a string crashes the server
+        payload["output-format"] = "json"
+        if get_query_payload:
+            return payload
+        key = f"resolver_{resolver}" + ("_reverse" if reverse else "")
+        table = self._query_table("resolver", payload, cache=cache, key=key,
+                                  subject=f"for {text!r} with the {resolver} resolver")
+        if resolver == "tns":  # nmax limits the tns scans only (spec §2.8)
+            _warn_if_capped(table, payload.get("nmax", _RESOLVER_NMAX), "nmax")
+        return table
+
+    def get_cutouts(self, dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,
+                    convolution_kernel=None, cache=False, get_query_payload=False):
+        """
+        Get the image stamps of an alert (``/api/v1/cutouts``).
+
+        Parameters
+        ----------
+        dia_source_id : int or str
+            The ``diaSourceId`` of the alert.
+        kind : {"Science", "Template", "Difference", "All"}
+            Which stamp; ``"All"`` needs ``output_format="array"``.
+        output_format : {"FITS", "array", "PNG"}
+            FITS gives the alert's FITS stamp, array the pixels, PNG a rendered image.
+        stretch : str, optional
+            PNG only: ``"sigmoid"`` (server default), ``"linear"``, ``"sqrt"``, ``"power"``,
+            ``"log"`` or ``"asinh"``.
+        colormap : str, optional
+            PNG only: a matplotlib colormap name; grey levels by default.
+        convolution_kernel : {"gauss", "box"}, optional
+            PNG only: smooth the image with a one-pixel kernel first.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.io.fits.HDUList`, `numpy.ndarray`, dict or bytes
+            FITS: an HDUList; array: a 2-D float array, or for ``kind="All"`` a dict with keys
+            ``"Science"``, ``"Template"`` and ``"Difference"``; PNG: the image bytes. An unknown
+            id gives an empty result and a `~astroquery.exceptions.NoResultsWarning`.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> stamp = Fink.get_cutouts(170424319673368579, kind="Science", output_format="array")  # doctest: +REMOTE_DATA
+        >>> stamp.shape  # doctest: +REMOTE_DATA +IGNORE_OUTPUT
+        (30, 30)
+        """
+        payload = cutout_payload(dia_source_id, kind=kind, output_format=output_format, stretch=stretch,
+                                 colormap=colormap, convolution_kernel=convolution_kernel)
+        if get_query_payload:
+            return payload
+        response = self._send("POST", "cutouts", payload, cache=cache)
+        kind, output_format = payload["kind"], payload["output-format"]
+        if not response.content:  # an unknown diaSourceId is an empty 200 answer (spec §2.5)
+            warnings.warn(f"The Fink API has no {kind} cutout for diaSourceId {payload['diaSourceId']}.",
+                          NoResultsWarning, stacklevel=2)
+            return empty_cutout(kind, output_format)
+        try:
+            return decode_cutout(response.content, kind, output_format)
+        except TableParseError:
+            self._forget()
+            raise
+
+    def query_statistics(self, date="", *, columns=None, output_format="votable", cache=False,
+                         get_query_payload=False):
+        """
+        Get Fink's per-night counters of the Rubin alert stream (``/api/v1/statistics``).
+
+        Parameters
+        ----------
+        date : str, int, `~astropy.time.Time` or `datetime.date`
+            ``"YYYY"``, ``"YYYYMM"`` or ``"YYYYMMDD"`` (a prefix of the night), or ``""`` for
+            every night.
+        columns : str or list of str, optional
+            Column names such as ``"f:alerts,f:objects"``; ``f:night`` always comes back.
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per night, oldest first; counters as integers (the server sends text).
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> night = Fink.query_statistics("20251102")  # doctest: +REMOTE_DATA
+        >>> night["f:alerts"].dtype.kind  # doctest: +REMOTE_DATA
+        'i'
+        """
+        payload = {"date": normalize_night(date)}
+        selection = normalize_columns(columns)
+        if selection is not None:
+            payload["columns"] = selection
+        payload["output-format"] = normalize_output_format(output_format)
+        if get_query_payload:
+            return payload
+        return self._query_table("statistics", payload, cache=cache, subject=f"for the night(s) {payload['date']!r}")
+
+    def query_skymap(self, *, event_name=None, skymap=None, credible_level, output_format="votable", cache=False,
+                     get_query_payload=False):
+        """
+        Get the alerts inside the credible region of a gravitational-wave sky map (``/api/v1/skymap``).
+
+        Parameters
+        ----------
+        event_name : str, optional
+            A GraceDB superevent (``"S251112cm"``), whose bayestar map the server downloads.
+        skymap : str, path-like or bytes, optional
+            Or a bayestar map of your own: the path or the bytes of a (gzipped) FITS file.
+        credible_level : float
+            Keep the sky within this credible level, in (0, 1], e.g. 0.9.
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        get_query_payload : bool
+            If `True`, return the JSON body that would be posted, without sending it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per object in the region, with ``v:startgwMjdTai``, the map's time (MJD, TAI).
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> alerts = Fink.query_skymap(event_name="S251112cm", credible_level=0.9)  # doctest: +REMOTE_DATA +SKIP
+        """
+        payload = skymap_payload(event_name=event_name, skymap=skymap, credible_level=credible_level,
+                                 output_format=normalize_output_format(output_format))
+        if get_query_payload:
+            return payload
+        subject = f"in the {payload['credible_level']:g} credible region of " + (
+            f"event {event_name}" if event_name is not None else "the given map")
+        table = self._query_table("skymap", payload, cache=cache, subject=subject)
+        if table.colnames == ["status"]:
+            # GraceDB's refusal comes back as a one-cell table with status 200 (spec §2.11)
+            self._forget()
+            raise InvalidQueryError(f"The Fink API could not get the map of {event_name!r}: {table['status'][0]}")
+        return table
+
+    def list_blocks(self, *, cache=True):
+        """
+        List the building blocks of Fink filters (``GET /api/v1/blocks``).
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            Columns ``block`` and ``description``, sorted by block.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> blocks = Fink.list_blocks()  # doctest: +REMOTE_DATA
+        >>> "b_is_new" in blocks["block"]  # doctest: +REMOTE_DATA
+        True
+        """
+        response = self._send("GET", "blocks", None, cache=cache)
+        try:
+            rows = [(block, str(text)) for block, text in sorted(json.loads(response.content).items())]
+        except (ValueError, TypeError, AttributeError) as error:
+            self._forget()
+            raise TableParseError(f"could not read the list of blocks from {response.url}: {error}") from error
+        table = _listing_table(rows, ("block", "description"), (str, str))
+        table.meta.update(endpoint=_API + "blocks", url=response.url)
+        return table
+
     # --- shared machinery ----------------------------------------------------------------------
 
-    def _post(self, endpoint, payload, *, cache):
-        """POST ``payload`` as JSON to an endpoint; return the 200 response or raise."""
+    def _send(self, method, endpoint, payload, *, cache):
+        """Send a request (a JSON body for POST) and return the 200 response, or raise."""
         url = self.server + _API + endpoint
         try:
-            response = self._request("POST", url, json=payload, timeout=self.timeout, cache=cache)
+            response = self._request(method, url, json=payload, timeout=self.timeout, cache=cache)
         except requests.Timeout as error:
             raise AstroqueryTimeoutError(
-                f"{self.server} did not answer {_API + endpoint} within {self.timeout:g} s. Ask for fewer ids or "
-                "columns, or raise the limit with conf.timeout or FinkClass(timeout=...)."
+                f"{self.server} did not answer {_API + endpoint} within {self.timeout:g} s. Ask for less (fewer "
+                "ids, columns or a smaller region), or raise the limit with conf.timeout or FinkClass(timeout=...)."
             ) from error
         except requests.ConnectionError as error:
             raise RemoteServiceError(f"could not connect to the Fink API at {self.server}: {error}") from error
         if response.status_code != 200:
-            self._forget(response)
+            self._forget()
             raise error_for_response(response.status_code, response.content, url)
         return response
 
-    def _forget(self, response):
-        """Remove a failed or unreadable answer from the astroquery cache (astroquery #2252)."""
+    def _forget(self):
+        """Remove the last answer from the astroquery cache: it failed or could not be read (astroquery #2252)."""
         query = getattr(self, "_last_query", None)
         if query is not None:
             try:
@@ -317,12 +772,32 @@ class FinkClass(BaseQuery):
             except OSError:
                 pass
 
-    def _query_table(self, endpoint, payload, *, cache):
-        """Send an id query and return the decoded, completed and annotated table."""
+    def _check_tag(self, tag):
+        """Refuse a tag the server does not know or cannot query, listing the valid ones."""
+        if self._tags is None:
+            self._tags = self.list_tags()
+        known = dict(zip(self._tags["tag"], self._tags["api_support"], strict=True))
+        queryable = [name for name, supported in known.items() if supported]
+        if tag not in known:
+            raise InvalidQueryError(f"{tag!r} is not a Fink tag; tags the API can query: {queryable}.")
+        if not known[tag]:
+            raise InvalidQueryError(
+                f"{tag!r} is only available from the Fink livestream, not from the API; tags the API can query: "
+                f"{queryable}."
+            )
+
+    def _query_table(self, endpoint, payload, *, cache, key=None, subject=None):
+        """
+        Send a tabular query and return the decoded, completed and annotated table.
+
+        ``key`` names the column map entry that types and describes the answer (the endpoint by
+        default); ``subject`` says what was asked, for the empty-answer warning.
+        """
+        key = key or endpoint
         try:
-            response = self._post(endpoint, payload, cache=cache)
+            response = self._send("POST", endpoint, payload, cache=cache)
         except RemoteServiceError as error:
-            if "HTTP 500" in str(error) and payload["output-format"] == "votable" and "columns" not in payload:
+            if "HTTP 500" in str(error) and payload.get("output-format") == "votable" and "columns" not in payload:
                 # pandas-2 servers crash writing a VOTable when a text column is empty in every
                 # row of a full read (spec §1.4): tell the user the two ways around it
                 raise RemoteServiceError(
@@ -331,13 +806,13 @@ class FinkClass(BaseQuery):
                 ) from error
             raise
         try:
-            table = decode_table(response.content, payload["output-format"], kind_resolver(endpoint),
+            table = decode_table(response.content, payload["output-format"], kind_resolver(key),
                                  content_type=response.headers.get("Content-Type"))
         except TableParseError:
-            self._forget(response)
+            self._forget()
             raise
         requested = payload["columns"].split(",") if "columns" in payload else None
-        table, unknown = complete_columns(table, endpoint, requested)
+        table, unknown = complete_columns(table, key, requested)
         if unknown:
             warnings.warn(
                 f"The Fink API does not know the column(s) {unknown} of {_API + endpoint}; "
@@ -345,15 +820,60 @@ class FinkClass(BaseQuery):
                 InputWarning,
                 stacklevel=3,
             )
-        annotate(table, endpoint, self._descriptions.get(endpoint))
+        annotate(table, key, self._descriptions.get(key))
         table.meta.update(endpoint=_API + endpoint, url=response.url, query=dict(payload))
         if endpoint in _SCANNED_PER_OBJECT:
             _warn_if_truncated(table, payload["diaObjectId"].split(","))
         if len(table) == 0:
-            ids = payload.get("diaObjectId", "")
-            warnings.warn(f"The Fink API has no data at {_API + endpoint} for {ids}.", NoResultsWarning,
+            subject = subject or f"for diaObjectId {payload.get('diaObjectId', '')}"
+            warnings.warn(f"The Fink API has no data at {_API + endpoint} {subject}.", NoResultsWarning,
                           stacklevel=3)
         return table
+
+
+def _days(window):
+    """A window length in days, from a number of days or a time Quantity."""
+    try:
+        days = float(window.to_value("day")) if hasattr(window, "to_value") else float(window)
+    except (TypeError, ValueError) as error:
+        raise InvalidQueryError(f"window must be a number of days or a time Quantity, got {window!r}.") from error
+    if not np.isfinite(days) or days <= 0:
+        raise InvalidQueryError(f"window must be a positive number of days, got {window!r}.")
+    return days
+
+
+def _listing_table(rows, names, dtypes):
+    """A small Table from rows, typed even when there are none."""
+    if rows:
+        return Table(rows=rows, names=names, dtype=dtypes)
+    return Table(names=names, dtype=dtypes)
+
+
+def _warn_if_capped(table, cap, argument):
+    """Warn when an answer reached a row limit the user can raise."""
+    if len(table) >= cap:
+        warnings.warn(
+            f"The answer has {len(table)} rows, the limit set by {argument}={cap}: more may exist; "
+            f"raise {argument} to get them.",
+            MaxResultsWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_if_capped_per_pixel(table, cap):
+    """Cone searches read at most ``n`` rows per HEALPix pixel: warn when a pixel reached it."""
+    if "f:pixel1024" in table.colnames and len(table):
+        _, counts = np.unique(np.asarray(table["f:pixel1024"]), return_counts=True)
+        reached = counts.max() >= cap
+    else:
+        reached = len(table) >= cap
+    if reached:
+        warnings.warn(
+            f"A HEALPix pixel of the cone gave n={cap} rows, the server's per-pixel limit: more objects may "
+            "exist there; raise n to get them.",
+            MaxResultsWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_if_truncated(table, ids):
@@ -370,60 +890,6 @@ def _warn_if_truncated(table, ids):
             MaxResultsWarning,
             stacklevel=4,
         )
-
-
-def _schema_type(avro_type):
-    """Return (type name, nullable) for a raw Avro type from the schema service."""
-    if isinstance(avro_type, list):
-        others = [_schema_type(member)[0] for member in avro_type if member != "null"]
-        return "|".join(others), "null" in avro_type
-    if isinstance(avro_type, dict):
-        return str(avro_type.get("logicalType") or avro_type.get("type")), False
-    return str(avro_type), False
-
-
-def _doc_unit(doc):
-    """The unit written at the end of an avsc doc, if astropy understands it."""
-    match = _DOC_UNIT.search(doc or "")
-    if not match:
-        return None
-    try:
-        return u.Unit(match.group("unit"), parse_strict="raise")
-    except ValueError:
-        return None
-
-
-def _known_column(endpoint, name):
-    """The packaged description of a column, `None` if the map has none (e.g. cutouts)."""
-    try:
-        return column_info(endpoint, name)
-    except ValueError:
-        return None
-
-
-def _schema_table(endpoint, families):
-    """Turn the schema service's ``{family label: {field: info}}`` into a Table."""
-    rows = []
-    for label, fields in families.items():
-        match = _FAMILY.search(label)
-        family = match.group("prefix") if match else label
-        for field, info in fields.items():
-            name = f"{family}:{field}" if match else field
-            type_name, nullable = _schema_type(info.get("type"))
-            known = _known_column(endpoint, name)
-            # the packaged map is corrected (trailLengthErr is arcsec, not nJy); the doc's
-            # bracket is the fallback for a field the map does not know yet
-            unit = known.unit if known is not None else _doc_unit(info.get("doc"))
-            rows.append((name, family, type_name, nullable, unit if unit is not None else "", info.get("doc", "")))
-    names = ("name", "family", "type", "nullable", "unit", "description")
-    columns = [Column([row[index] for row in rows], name=name, dtype=object if name == "unit" else None)
-               for index, name in enumerate(names)]
-    if not rows:
-        columns = [Column([], name=name, dtype=object if name == "unit" else str) for name in names]
-    table = Table(columns)
-    table["nullable"] = table["nullable"].astype(bool)
-    table.add_index("name")
-    return table
 
 
 Fink = FinkClass()

@@ -4,8 +4,11 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
+from astropy import units as u
+from astropy.coordinates import Angle, BaseCoordinateFrame, SkyCoord
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
+from astroquery.utils import commons
 
 from .decode import OUTPUT_FORMATS
 
@@ -18,6 +21,15 @@ __all__ = [
     "normalize_endpoint",
     "normalize_mjd",
     "id_payload",
+    "MAX_CONE_RADIUS",
+    "RESOLVERS",
+    "normalize_coordinates",
+    "normalize_radius",
+    "normalize_time",
+    "normalize_count",
+    "normalize_names",
+    "normalize_resolver",
+    "normalize_night",
 ]
 
 
@@ -198,3 +210,150 @@ def id_payload(id_key, ids, *, columns, output_format, name="dia_object_id"):
         payload["columns"] = selection
     payload["output-format"] = normalize_output_format(output_format)
     return payload
+
+
+# --- cone search, times, tags, Solar System names, resolver, statistics ---------------------
+
+#: The server refuses radii above 18 000 arcsec, i.e. 5 degrees (spec §2.4).
+MAX_CONE_RADIUS = 5 * u.deg
+#: Resolvers the server knows (anything else crashes it, spec §2.8).
+RESOLVERS = ("tns", "simbad", "ssodnet")
+_DATE = re.compile(r"^([0-9]{4}([0-9]{2}([0-9]{2})?)?)?$")
+
+
+def normalize_coordinates(coordinates):
+    """
+    Return ``(ra, dec)`` in ICRS degrees for a `~astropy.coordinates.SkyCoord` or anything
+    `astroquery.utils.commons.parse_coordinates` accepts (a string is read as ICRS, or resolved
+    as a name, with an `~astroquery.exceptions.InputWarning`).
+    """
+    if isinstance(coordinates, (SkyCoord, BaseCoordinateFrame)):
+        sky = coordinates
+    else:
+        try:
+            sky = commons.parse_coordinates(coordinates)
+        except (ValueError, TypeError, u.UnitsError) as error:
+            raise InvalidQueryError(f"could not read coordinates {coordinates!r}: {error}") from error
+    if not sky.isscalar:
+        raise InvalidQueryError(f"coordinates must be a single position, got {len(sky)}.")
+    icrs = sky.transform_to("icrs")
+    return float(icrs.ra.deg), float(icrs.dec.deg)
+
+
+def normalize_radius(radius):
+    """
+    Return a cone radius in arcsec; a bare number is taken in arcsec.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        For a non-angle, a radius that is not positive, or one above 5 degrees (the server's limit).
+    """
+    if isinstance(radius, (bool, np.bool_)) or radius is None:
+        raise InvalidQueryError(f"radius must be an angle, got {radius!r}.")
+    try:
+        angle = Angle(radius * u.arcsec if isinstance(radius, numbers.Real) else radius)
+    except (ValueError, TypeError, u.UnitsError) as error:
+        raise InvalidQueryError(
+            f"radius must be an angle (Angle, Quantity or a number of arcsec), got {radius!r}."
+        ) from error
+    if not angle.isscalar:
+        raise InvalidQueryError("radius must be a single angle.")
+    arcsec = float(angle.to_value(u.arcsec))
+    if not np.isfinite(arcsec) or arcsec <= 0:
+        raise InvalidQueryError(f"radius must be positive, got {angle}.")
+    if arcsec > MAX_CONE_RADIUS.to_value(u.arcsec):
+        raise InvalidQueryError(f"radius {angle} is above the server's limit of {MAX_CONE_RADIUS} (18000 arcsec).")
+    return arcsec
+
+
+def normalize_time(value, *, name):
+    """
+    Return a time as the ISO text the server reads, on the TAI clock.
+
+    Parameters
+    ----------
+    value : `~astropy.time.Time`, str or float
+        A `~astropy.time.Time` in any scale; an ISO/ISOT string, read as UTC; or a number,
+        read as an MJD on the TAI scale of the ``*MjdTai`` columns.
+
+    Notes
+    -----
+    The server parses the text with astropy's default scale (UTC) and then compares its MJD
+    with TAI MJDs without converting (spec §2.4): sending the TAI clock reading makes that
+    comparison exact.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidQueryError(f"{name} must be a Time, an ISO string or an MJD, got {value!r}.")
+    try:
+        if isinstance(value, Time):
+            time = value
+        elif isinstance(value, numbers.Real):
+            time = Time(float(value), format="mjd", scale="tai")
+        elif isinstance(value, str):
+            time = Time(value.strip(), scale="utc")
+        else:
+            raise TypeError(type(value).__name__)
+    except (ValueError, TypeError) as error:
+        raise InvalidQueryError(f"{name} must be a Time, an ISO string or an MJD, got {value!r}.") from error
+    if not time.isscalar:
+        raise InvalidQueryError(f"{name} must be a single time.")
+    return time.tai.iso
+
+
+def normalize_count(value, *, name):
+    """Return a positive integer limit (``n``, ``nmax``), or raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidQueryError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def normalize_names(names, *, name="name_or_number"):
+    """
+    Return Solar System object names or numbers as the server's comma-separated text.
+
+    Accepts one name (``"2015 BC557"``, ``"K15Bt7C"``), one number (``8467``) or a list of them.
+    """
+    if isinstance(names, (str, numbers.Integral)):
+        values = [names]
+    elif isinstance(names, Iterable):
+        values = list(names)
+    else:
+        raise InvalidQueryError(f"{name} must be a name, a number or a list of them, got {names!r}.")
+    texts = []
+    for value in values:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, numbers.Integral)):
+            raise InvalidQueryError(f"{name} must hold names or numbers, got {value!r}.")
+        text = str(value).strip()
+        if not text or "," in text:
+            raise InvalidQueryError(f"{name} entry {value!r} is empty or contains a comma.")
+        texts.append(text)
+    if not texts:
+        raise InvalidQueryError(f"{name} is empty: give at least one name or number.")
+    return ",".join(dict.fromkeys(texts))
+
+
+def normalize_resolver(resolver):
+    """Return a resolver name in lower case if it is one of `RESOLVERS`, else raise."""
+    text = str(resolver).strip().lower()
+    if text not in RESOLVERS:
+        raise InvalidQueryError(f"resolver {resolver!r} is not supported; choose one of {RESOLVERS}.")
+    return text
+
+
+def normalize_night(date):
+    """
+    Return the statistics ``date`` prefix: ``""`` (every night), ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``.
+
+    A `~astropy.time.Time` or `datetime.date` selects its night (UTC date).
+    """
+    if isinstance(date, Time):
+        date = date.utc.datetime
+    if hasattr(date, "strftime"):
+        return date.strftime("%Y%m%d")
+    if isinstance(date, (bool, np.bool_)):
+        raise InvalidQueryError(f"date must be YYYY, YYYYMM, YYYYMMDD or '', got {date!r}.")
+    text = str(date).strip().replace("-", "")
+    if not _DATE.match(text):
+        raise InvalidQueryError(f"date must be YYYY, YYYYMM, YYYYMMDD or '', got {date!r}.")
+    return text

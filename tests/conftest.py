@@ -2,8 +2,11 @@
 import os
 
 import pytest
+import requests
 
 from astroquery_fink import FinkClass, conf
+
+from .recorded import FakeServer
 
 
 def pytest_addoption(parser):
@@ -33,3 +36,19 @@ def fink_server(request):
 def fink(fink_server):
     """A client pointed at the selected server."""
     return FinkClass(server=fink_server)
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """The network replaced by recorded answers (see tests/recorded.py); records every request."""
+    fake = FakeServer()
+    monkeypatch.setattr(requests.Session, "request", fake.request)
+    return fake
+
+
+@pytest.fixture
+def client(tmp_path):
+    """A client for the offline tests, with its own empty cache directory."""
+    fink = FinkClass(server="https://fink.example.org")
+    fink.cache_location = tmp_path / "cache"
+    return fink

@@ -1,5 +1,4 @@
 """Offline tests of the Fink client: payloads, decoding of recorded answers, units, errors, cache."""
-import json
 import warnings
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
 from astroquery_fink import Fink, FinkClass, conf
 
-DATA = Path(__file__).parent / "data"
-MANIFEST = json.loads((DATA / "responses.json").read_text())
-FORMAT_OF_SUFFIX = {".xml": "votable", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+from .recorded import DATA, FORMAT_OF_SUFFIX, MANIFEST, assert_same_table, recorded_response
+
 FP_ID = 313761043604045880
 SOURCES_ID = 314003014107006318
 FP_COLUMNS = [
@@ -30,57 +28,6 @@ FP_COLUMNS = [
     "r:psfFluxErr", "r:ra", "r:salt", "r:scienceFlux", "r:scienceFluxErr", "r:timeProcessedMjdTai",
     "r:timeWithdrawnMjdTai", "r:visit",
 ]
-
-
-def recorded_response(name, url):
-    """A real `requests.Response` holding a recorded answer of tests/data (status, type, body)."""
-    entry = MANIFEST[name]
-    response = requests.Response()
-    response.status_code = entry["status"]
-    response._content = (DATA / name).read_bytes()
-    response.headers["Content-Type"] = entry["content_type"]
-    response.url = url
-    response.encoding = "utf-8"
-    # astroquery's cache pickles the response with its request (and strips the request's hooks)
-    response.request = requests.Request("POST", url, json=entry["payload"]).prepare()
-    return response
-
-
-class FakeServer:
-    """Stands in for the network at `requests.Session.request`, so `BaseQuery._request` (and its
-    cache) runs for real; every request is recorded and answered with one recorded file."""
-
-    def __init__(self):
-        self.calls = []
-        self.answers = []
-
-    def answer(self, *names):
-        self.answers = list(names)
-
-    def request(self, method, url, **kwargs):
-        self.calls.append({"method": method, "url": url, "json": kwargs.get("json"), "timeout": kwargs.get("timeout")})
-        if not self.answers:
-            raise AssertionError(f"unexpected request {method} {url}")
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, BaseException):
-            raise answer
-        if callable(answer):
-            return answer(url)
-        return recorded_response(answer, url)
-
-
-@pytest.fixture
-def server(monkeypatch, tmp_path):
-    fake = FakeServer()
-    monkeypatch.setattr(requests.Session, "request", fake.request)
-    return fake
-
-
-@pytest.fixture
-def client(tmp_path):
-    fink = FinkClass(server="https://fink.example.org")
-    fink.cache_location = tmp_path / "cache"
-    return fink
 
 
 def fetch(client, server, name, **kwargs):
@@ -92,23 +39,6 @@ def fetch(client, server, name, **kwargs):
     payload = entry["payload"]
     return method(payload["diaObjectId"], columns=payload.get("columns"),
                   output_format=FORMAT_OF_SUFFIX[Path(name).suffix], **kwargs)
-
-
-def assert_same_table(left, right, float_rtol=0.0):
-    assert left.colnames == right.colnames
-    assert len(left) == len(right)
-    for name in left.colnames:
-        a, b = left[name], right[name]
-        assert a.dtype == b.dtype, name
-        assert a.unit == b.unit, name
-        assert a.description == b.description, name
-        assert np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)), name
-        keep = ~np.ma.getmaskarray(a)
-        values_a, values_b = np.asarray(a)[keep], np.asarray(b)[keep]
-        if a.dtype.kind == "f" and float_rtol:
-            np.testing.assert_allclose(values_a, values_b, rtol=float_rtol, atol=1e-10, err_msg=name)
-        else:
-            assert np.array_equal(values_a, values_b), name
 
 
 # --- payloads (no network) -------------------------------------------------------------------

@@ -103,4 +103,4 @@ def test_schema_of_sources_has_lsst_and_fink_families(fink):
 def test_server_crash_is_reported(fink):
     # a JSON integer id crashes the real server (spec §1.2); the client never sends one itself
     with pytest.raises(RemoteServiceError, match="HTTP 500"):
-        fink._post("fp", {"diaObjectId": FP_ID, "output-format": "json"}, cache=False)
+        fink._send("POST", "fp", {"diaObjectId": FP_ID, "output-format": "json"}, cache=False)
