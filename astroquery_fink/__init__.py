@@ -29,6 +29,30 @@ class Conf(_config.ConfigNamespace):
         120,
         "Time limit in seconds for one HTTP request to the Fink API.",
     )
+    # The server scans ids one by one and its front end gives up after about 120 s: long id
+    # lists are split (see benchmarks/README.md for the measurement behind the default).
+    max_ids_per_request = _config.ConfigItem(
+        100,
+        "Largest number of ids sent in one request; longer lists are split into several requests.",
+    )
+    max_workers = _config.ConfigItem(
+        2,
+        "Requests in flight at once for a split id list; 1 sends them one after the other. "
+        "Keep it small: the Fink service is shared.",
+    )
+    max_retries = _config.ConfigItem(
+        5,
+        "Further attempts after a transient failure (connection error, timeout, HTTP 429/502/503/504); "
+        "0 disables retrying.",
+    )
+    retry_backoff = _config.ConfigItem(
+        1.0,
+        "Upper bound in seconds of the first wait before a retry; doubled at every attempt, randomized.",
+    )
+    retry_max_wait = _config.ConfigItem(
+        120.0,
+        "Total seconds spent waiting between the attempts of one request.",
+    )
 
 
 conf = Conf()

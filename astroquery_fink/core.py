@@ -1,6 +1,7 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
 import json
 import logging
+import time
 import warnings
 
 import numpy as np
@@ -20,9 +21,11 @@ from astroquery.query import BaseQuery
 
 from . import __version__, conf
 from .annotate import annotate, complete_columns, kind_resolver
+from .batch import WorkerClients, chunked, fetch_chunks, merge_tables
 from .cutouts import cutout_payload, decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
+from .exceptions import IncompleteResultError, IncompleteResultWarning
 from .payload import (
     id_payload,
     normalize_columns,
@@ -33,11 +36,13 @@ from .payload import (
     normalize_mjd,
     normalize_names,
     normalize_night,
+    normalize_on_error,
     normalize_output_format,
     normalize_radius,
     normalize_resolver,
     normalize_time,
 )
+from .retry import RETRY_STATUSES, RetryPolicy
 from .schema import schema_table
 from .skymap import skymap_payload
 
@@ -86,6 +91,8 @@ class FinkClass(BaseQuery):
         self._descriptions = {}
         # the server's list of tags, fetched once to check query_tags arguments
         self._tags = None
+        # how retries wait; tests replace it to run without sleeping
+        self._sleep = time.sleep
         # say who we are to the Fink operators, as SIMBAD asks of its clients
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
@@ -110,7 +117,7 @@ class FinkClass(BaseQuery):
     # --- public methods ----------------------------------------------------------------------
 
     def query_object(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
-                     get_query_payload=False):
+                     get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the diaObject summary row of one or several objects (``/api/v1/objects``).
 
@@ -128,7 +135,14 @@ class FinkClass(BaseQuery):
             If `True`, reuse an answer cached on disk by astroquery (see ``clear_cache()``);
             off by default because alert data change every night.
         get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+            If `True`, return the JSON body that would be posted, without sending it (a list of
+            bodies when the ids fill several requests).
+        verbose : bool
+            Show a progress bar when the ids fill several requests (on a terminal only).
+        on_error : {"raise", "warn"}
+            When some requests of a long id list still fail after their retries: raise
+            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
+            the failed ids), or return the partial table with a warning naming them.
 
         Returns
         -------
@@ -153,12 +167,11 @@ class FinkClass(BaseQuery):
         ['r:dec', 'r:nDiaSources', 'r:ra']
         """
         payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
-        if get_query_payload:
-            return payload
-        return self._query_table("objects", payload, cache=cache)
+        return self._query_ids("objects", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
+                               on_error=on_error)
 
     def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
-                      cache=False, get_query_payload=False):
+                      cache=False, get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the alert light curve, one row per diaSource (``/api/v1/sources``).
 
@@ -177,7 +190,14 @@ class FinkClass(BaseQuery):
         cache : bool
             If `True`, reuse an answer cached on disk by astroquery; off by default.
         get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+            If `True`, return the JSON body that would be posted, without sending it (a list of
+            bodies when the ids fill several requests).
+        verbose : bool
+            Show a progress bar when the ids fill several requests (on a terminal only).
+        on_error : {"raise", "warn"}
+            When some requests of a long id list still fail after their retries: raise
+            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
+            the failed ids), or return the partial table with a warning naming them.
 
         Returns
         -------
@@ -207,12 +227,11 @@ class FinkClass(BaseQuery):
                 # the server silently ignores the time when several ids are given (spec §2.1)
                 raise InvalidQueryError("midpoint_mjd_tai can only be used with a single dia_object_id.")
             payload["midpointMjdTai"] = normalize_mjd(midpoint_mjd_tai)
-        if get_query_payload:
-            return payload
-        return self._query_table("sources", payload, cache=cache)
+        return self._query_ids("sources", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
+                               on_error=on_error)
 
     def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
-                                get_query_payload=False):
+                                get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the forced photometry of objects, one row per diaForcedSource (``/api/v1/fp``).
 
@@ -228,7 +247,14 @@ class FinkClass(BaseQuery):
         cache : bool
             If `True`, reuse an answer cached on disk by astroquery; off by default.
         get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+            If `True`, return the JSON body that would be posted, without sending it (a list of
+            bodies when the ids fill several requests).
+        verbose : bool
+            Show a progress bar when the ids fill several requests (on a terminal only).
+        on_error : {"raise", "warn"}
+            When some requests of a long id list still fail after their retries: raise
+            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
+            the failed ids), or return the partial table with a warning naming them.
 
         Returns
         -------
@@ -254,9 +280,8 @@ class FinkClass(BaseQuery):
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
         payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
-        if get_query_payload:
-            return payload
-        return self._query_table("fp", payload, cache=cache)
+        return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
+                               on_error=on_error)
 
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):
         """
@@ -747,10 +772,24 @@ class FinkClass(BaseQuery):
     # --- shared machinery ----------------------------------------------------------------------
 
     def _send(self, method, endpoint, payload, *, cache):
-        """Send a request (a JSON body for POST) and return the 200 response, or raise."""
+        """
+        Send a request (a JSON body for POST) and return the 200 response, or raise.
+
+        Connection errors, timeouts and HTTP 429/502/503/504 are retried with backoff (see
+        ``conf.max_retries``); what still fails becomes an astroquery exception.
+        """
         url = self.server + _API + endpoint
-        try:
+
+        def attempt():
             response = self._request(method, url, json=payload, timeout=self.timeout, cache=cache)
+            if response.status_code in RETRY_STATUSES:
+                self._forget()  # never serve a transient failure from the cache to the next attempt
+            return response
+
+        policy = RetryPolicy(max_retries=int(conf.max_retries), backoff=float(conf.retry_backoff),
+                             max_wait=float(conf.retry_max_wait), sleep=self._sleep)
+        try:
+            response = policy.run(attempt, lambda answer: answer.status_code in RETRY_STATUSES)
         except requests.Timeout as error:
             raise AstroqueryTimeoutError(
                 f"{self.server} did not answer {_API + endpoint} within {self.timeout:g} s. Ask for less (fewer "
@@ -786,14 +825,8 @@ class FinkClass(BaseQuery):
                 f"{queryable}."
             )
 
-    def _query_table(self, endpoint, payload, *, cache, key=None, subject=None):
-        """
-        Send a tabular query and return the decoded, completed and annotated table.
-
-        ``key`` names the column map entry that types and describes the answer (the endpoint by
-        default); ``subject`` says what was asked, for the empty-answer warning.
-        """
-        key = key or endpoint
+    def _fetch_table(self, endpoint, payload, *, cache, key):
+        """Send a tabular query and decode the answer; return the table and the URL."""
         try:
             response = self._send("POST", endpoint, payload, cache=cache)
         except RemoteServiceError as error:
@@ -811,6 +844,10 @@ class FinkClass(BaseQuery):
         except TableParseError:
             self._forget()
             raise
+        return table, response.url
+
+    def _finish_table(self, table, endpoint, payload, url, *, key, subject, stacklevel):
+        """Complete, annotate and describe a decoded table, and warn about what it lacks."""
         requested = payload["columns"].split(",") if "columns" in payload else None
         table, unknown = complete_columns(table, key, requested)
         if unknown:
@@ -818,17 +855,85 @@ class FinkClass(BaseQuery):
                 f"The Fink API does not know the column(s) {unknown} of {_API + endpoint}; "
                 "they are not in the result. See get_schema() for valid names.",
                 InputWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
         annotate(table, key, self._descriptions.get(key))
-        table.meta.update(endpoint=_API + endpoint, url=response.url, query=dict(payload))
+        table.meta.update(endpoint=_API + endpoint, url=url, query=dict(payload))
         if endpoint in _SCANNED_PER_OBJECT:
-            _warn_if_truncated(table, payload["diaObjectId"].split(","))
+            _warn_if_truncated(table, payload["diaObjectId"].split(","), stacklevel + 1)
         if len(table) == 0:
             subject = subject or f"for diaObjectId {payload.get('diaObjectId', '')}"
             warnings.warn(f"The Fink API has no data at {_API + endpoint} {subject}.", NoResultsWarning,
-                          stacklevel=3)
+                          stacklevel=stacklevel)
         return table
+
+    def _query_table(self, endpoint, payload, *, cache, key=None, subject=None):
+        """
+        Send a tabular query and return the decoded, completed and annotated table.
+
+        ``key`` names the column map entry that types and describes the answer (the endpoint by
+        default); ``subject`` says what was asked, for the empty-answer warning.
+        """
+        key = key or endpoint
+        table, url = self._fetch_table(endpoint, payload, cache=cache, key=key)
+        return self._finish_table(table, endpoint, payload, url, key=key, subject=subject, stacklevel=4)
+
+    def _worker_client(self):
+        """A client with this one's settings, for one worker thread of a split query."""
+        clone = FinkClass(server=self._server, timeout=self._timeout)
+        clone.cache_location = self.cache_location
+        clone._descriptions = self._descriptions
+        clone._sleep = self._sleep
+        return clone
+
+    def _query_ids(self, endpoint, payload, *, cache, get_query_payload, verbose, on_error):
+        """
+        Run an id query, split into requests of at most ``conf.max_ids_per_request`` ids sent
+        ``conf.max_workers`` at a time, and merge the answers into one table.
+
+        No row is lost or doubled: each id is in exactly one request, rows of ids that were not
+        asked for (the server matches ids as prefixes) are dropped, and ids whose request
+        failed are reported (``on_error``).
+        """
+        on_error = normalize_on_error(on_error)
+        ids = payload["diaObjectId"].split(",")
+        chunks = chunked(ids, int(conf.max_ids_per_request))
+        payloads = [{**payload, "diaObjectId": ",".join(chunk)} for chunk in chunks]
+        if get_query_payload:
+            return payloads[0] if len(payloads) == 1 else payloads
+        workers = WorkerClients(self._worker_client)
+        single = len(chunks) == 1 or int(conf.max_workers) <= 1
+
+        def fetch(chunk):
+            client = self if single else workers.get()
+            return client._fetch_table(endpoint, {**payload, "diaObjectId": ",".join(chunk)}, cache=cache,
+                                       key=endpoint)
+
+        results, failures = fetch_chunks(fetch, chunks, max_workers=int(conf.max_workers), progress=verbose)
+        if failures and len(chunks) == 1 and on_error == "raise":
+            raise failures[0][1]
+        table = merge_tables([result[0] for result in results if result is not None])
+        table = _only_requested_objects(table, ids)
+        url = next((result[1] for result in results if result is not None), self.server + _API + endpoint)
+        table = self._finish_table(table, endpoint, payload, url, key=endpoint, subject=None, stacklevel=4)
+        if failures:
+            failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
+            table.meta["failed_ids"] = failed_ids
+            shown = ", ".join(failed_ids[:10]) + (", ..." if len(failed_ids) > 10 else "")
+            message = (f"{len(failures)} of {len(chunks)} requests to {_API + endpoint} failed after retries; "
+                       f"{len(failed_ids)} ids have no rows here ({shown}). First error: {failures[0][1]}")
+            if on_error == "raise":
+                raise IncompleteResultError(message, table=table, failed_ids=failed_ids, errors=failures)
+            warnings.warn(message, IncompleteResultWarning, stacklevel=3)
+        return table
+
+
+def _only_requested_objects(table, ids):
+    """Drop rows of objects that were not asked for: the server matches ids as row-key prefixes."""
+    if "r:diaObjectId" not in table.colnames or not len(table):
+        return table
+    keep = np.isin(np.ma.filled(table["r:diaObjectId"], -1), np.array([int(i) for i in ids], dtype=np.int64))
+    return table if keep.all() else table[keep]
 
 
 def _days(window):
@@ -876,7 +981,7 @@ def _warn_if_capped_per_pixel(table, cap):
         )
 
 
-def _warn_if_truncated(table, ids):
+def _warn_if_truncated(table, ids, stacklevel):
     """Warn when an object reached the server's per-scan row limit (its newest rows are missing)."""
     if "r:diaObjectId" in table.colnames:
         objects, counts = np.unique(np.asarray(table["r:diaObjectId"]), return_counts=True)
@@ -888,7 +993,7 @@ def _warn_if_truncated(table, ids):
             f"The Fink API returns at most {SERVER_SCAN_LIMIT} rows per object and request, the oldest first; "
             f"object(s) {full} reached that limit, so their most recent rows are missing from this table.",
             MaxResultsWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
 
 

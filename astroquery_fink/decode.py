@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -9,6 +10,8 @@ import pyarrow.parquet as pq
 from astropy.io import votable
 from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import TableParseError
+
+from .exceptions import UnexpectedValuesWarning
 
 __all__ = ["OUTPUT_FORMATS", "decode_table", "column_kind", "empty_column"]
 
@@ -224,8 +227,18 @@ def empty_column(name, kind):
 
 
 def _column(name, values, mask, kind):
-    kind = kind or _infer_kind(values, mask)
-    data, mask = _CONVERTERS[kind](values, np.asarray(mask, dtype=bool))
+    mask = np.asarray(mask, dtype=bool)
+    if kind is None:
+        kind = _infer_kind(values, mask)
+    try:
+        data, mask = _CONVERTERS[kind](values, mask)
+    except (ValueError, TypeError, OverflowError):
+        # The server sent something else than the column map expects: keep the values as they
+        # came (nothing is lost) and say so, so that the map can be corrected.
+        fallback = _infer_kind(values, mask)
+        warnings.warn(f"column {name} holds {fallback} values where {kind} values were expected; "
+                      "kept as received", UnexpectedValuesWarning, stacklevel=4)
+        data, mask = _CONVERTERS[fallback](values, mask)
     if len(data) and mask.any():
         return MaskedColumn(data, name=name, mask=mask, copy=False)
     return Column(data, name=name, copy=False)

@@ -21,6 +21,8 @@ __all__ = [
     "normalize_endpoint",
     "normalize_mjd",
     "id_payload",
+    "normalize_on_error",
+    "ON_ERROR",
     "MAX_CONE_RADIUS",
     "RESOLVERS",
     "normalize_coordinates",
@@ -32,6 +34,9 @@ __all__ = [
     "normalize_night",
 ]
 
+
+#: What a long id query does when some of its requests fail for good.
+ON_ERROR = ("raise", "warn")
 
 #: Endpoints ``/api/v1/schema`` can describe (spec §2.6); it answers 404 for the others.
 SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics", "tags")
@@ -357,3 +362,10 @@ def normalize_night(date):
     if not _DATE.match(text):
         raise InvalidQueryError(f"date must be YYYY, YYYYMM, YYYYMMDD or '', got {date!r}.")
     return text
+
+
+def normalize_on_error(on_error):
+    """Return ``on_error`` if it is one of `ON_ERROR`, else raise."""
+    if on_error not in ON_ERROR:
+        raise InvalidQueryError(f"on_error {on_error!r} is not supported; choose one of {ON_ERROR}.")
+    return on_error

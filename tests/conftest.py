@@ -51,4 +51,6 @@ def client(tmp_path):
     """A client for the offline tests, with its own empty cache directory."""
     fink = FinkClass(server="https://fink.example.org")
     fink.cache_location = tmp_path / "cache"
+    fink.slept = []
+    fink._sleep = fink.slept.append  # retries record their waits instead of sleeping
     return fink

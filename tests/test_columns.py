@@ -207,6 +207,13 @@ def test_endpoints_listed():
         "statistics",
         "skymap",
         "cutouts",
+        "sso_ephemerides",
+        "resolver_tns",
+        "resolver_tns_reverse",
+        "resolver_simbad",
+        "resolver_simbad_reverse",
+        "resolver_ssodnet",
+        "resolver_ssodnet_reverse",
     }
 
 
@@ -310,6 +317,175 @@ def test_nullable_and_types_follow_avro():
     for info in all_infos():
         assert info.type in ("long", "int", "float", "double", "string", "boolean", "bytes"), info
         numpy_dtype(info.type)
+
+
+# -- resolver answers and sso ephemerides (spec §1.5, §2.7, §2.8) -----------------------------
+
+MIRIADE = {
+    "Date", "RA", "DEC", "Dobs", "Dhelio", "VMag", "SDSS:g", "SDSS:r", "Phase", "Elong.", "dRAcosDEC", "dDEC", "RV",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "key, n_columns",
+    [
+        ("sso_ephemerides", 155),
+        ("resolver_tns", 8),
+        ("resolver_tns_reverse", 4),
+        ("resolver_simbad", 14),
+        ("resolver_simbad_reverse", 4),
+        ("resolver_ssodnet", 4),
+        ("resolver_ssodnet_reverse", 4),
+    ],
+)
+def test_answer_keys_counts_and_no_schema(key, n_columns):
+    assert len(endpoint_columns(key)) == n_columns
+    assert schema_columns(key) == {}
+
+
+def _types(key):
+    return {name: info.type for name, info in endpoint_columns(key).items()}
+
+
+def test_resolver_tns_columns():
+    assert _types("resolver_tns") == {
+        "f:declination": "double", "f:discoverydate": "string", "f:fullname": "string",
+        "f:internalname": "string", "f:ra": "double", "f:redshift": "double", "f:salt": "string",
+        "f:type": "string",
+    }  # fmt: skip
+    cols = endpoint_columns("resolver_tns")
+    assert {info.group for info in cols.values()} == {"tns"}
+    assert (cols["f:ra"].unit, cols["f:ra"].ucd) == (u.deg, "pos.eq.ra")
+    assert (cols["f:declination"].unit, cols["f:declination"].ucd) == (u.deg, "pos.eq.dec")
+    assert cols["f:redshift"].unit is None
+    assert all(cols[name].unit is None for name in cols if name not in ("f:ra", "f:declination"))
+    # TNS names are not diaObject positions: f:ra here is not r:ra
+    assert column_info("resolver_tns", "r:ra") is None
+
+
+def test_resolver_tns_reverse_columns():
+    cols = endpoint_columns("resolver_tns_reverse")
+    assert {name: info.group for name, info in cols.items()} == {
+        "r:diaObjectId": "diaSource",
+        "f:xm_tns_fullname": "fink_source",
+        "f:xm_tns_type": "fink_source",
+        "f:xm_tns_redshift": "fink_source",
+    }
+    for name, info in cols.items():
+        assert info == column_info("sources", name), name
+
+
+def test_resolver_simbad_columns():
+    assert _types("resolver_simbad") == {
+        "name": "string", "oid": "long", "oname": "string", "otype": "string", "jpos": "string",
+        "jradeg": "double", "jdedeg": "double", "refPos": "string", "errRAmas": "double",
+        "errDEmas": "double", "MType": "string", "spType": "string", "z": "double", "nrefs": "long",
+    }  # fmt: skip
+    cols = endpoint_columns("resolver_simbad")
+    assert {info.group for info in cols.values()} == {"sesame"}
+    assert all(":" not in name for name in cols)  # Sesame element names carry no family prefix
+    assert (cols["jradeg"].unit, cols["jradeg"].ucd) == (u.deg, "pos.eq.ra")
+    assert (cols["jdedeg"].unit, cols["jdedeg"].ucd) == (u.deg, "pos.eq.dec")
+    assert cols["errRAmas"].unit == u.mas and cols["errDEmas"].unit == u.mas
+    units = {name for name, info in cols.items() if info.unit is not None}
+    assert units == {"jradeg", "jdedeg", "errRAmas", "errDEmas"}  # z and nrefs are pure numbers
+
+
+def test_resolver_simbad_reverse_columns():
+    cols = endpoint_columns("resolver_simbad_reverse")
+    assert {name: info.group for name, info in cols.items()} == {
+        "r:diaObjectId": "diaObject",
+        "f:main_label_crossmatch": "fink_object",
+        "r:ra": "diaObject",
+        "r:dec": "diaObject",
+    }
+    for name, info in cols.items():
+        assert info == column_info("objects", name), name
+    assert cols["r:ra"].unit == u.deg and cols["r:dec"].unit == u.deg
+
+
+def test_resolver_ssodnet_columns():
+    forward = endpoint_columns("resolver_ssodnet")
+    assert set(forward) == {
+        "r:packed_primary_provisional_designation", "r:ssObjectId", "r:diaSourceId", "f:sso_name",
+    }  # fmt: skip
+    for name, info in forward.items():
+        assert info == column_info("sso", name), name
+    reverse = endpoint_columns("resolver_ssodnet_reverse")
+    assert _types("resolver_ssodnet_reverse") == {
+        "r:diaSourceId": "long",
+        "r:packed_primary_provisional_designation": "string",
+        "r:ssObjectId": "long",
+        "r:unpacked_primary_provisional_designation": "string",
+    }
+    unpacked = reverse["r:unpacked_primary_provisional_designation"]
+    assert (unpacked.group, unpacked.unit, unpacked.nullable) == ("storage", None, False)
+    assert "r:unpacked_primary_provisional_designation" not in endpoint_columns("sso")
+
+
+@pytest.mark.parametrize(
+    "key, name, type_",
+    [
+        ("resolver_tns", "f:ra", "double"),
+        ("resolver_tns", "f:declination", "double"),
+        ("resolver_tns", "f:redshift", "double"),
+        ("resolver_tns_reverse", "r:diaObjectId", "long"),
+        ("resolver_tns_reverse", "f:xm_tns_redshift", "float"),
+        ("resolver_simbad_reverse", "r:diaObjectId", "long"),
+        ("resolver_simbad_reverse", "r:ra", "double"),
+        ("resolver_simbad_reverse", "r:dec", "double"),
+        ("resolver_ssodnet_reverse", "r:diaSourceId", "long"),
+        ("resolver_ssodnet_reverse", "r:ssObjectId", "long"),
+    ],
+)
+def test_resolver_text_values_are_typed_as_numbers(key, name, type_):
+    # the resolver sends these as JSON strings (no type restoration, spec §2.8): the map gives
+    # the number type the client converts them to
+    info = column_info(key, name)
+    assert info.type == type_
+    assert numpy_dtype(info.type).kind in "if"
+
+
+def test_sso_ephemerides_columns():
+    cols = endpoint_columns("sso_ephemerides")
+    sso = endpoint_columns("sso")
+    assert {name: info for name, info in cols.items() if name in sso} == sso
+    extra = {name: info for name, info in cols.items() if name not in sso}
+    assert set(extra) == MIRIADE | {"index", "i:magpsf_red"}
+    assert {extra[name].group for name in MIRIADE} == {"miriade"}
+    assert extra["index"].group == extra["i:magpsf_red"].group == "computed"
+    assert extra["index"].type == "long"  # position in the Miriade frame, not the HBase row key
+    assert all(info.type == "double" for name, info in extra.items() if name != "index")
+    assert "SDSS:u" not in cols and "SDSS:i" not in cols  # Fink asks Miriade for g and r only
+
+
+@pytest.mark.parametrize(
+    "name, unit",
+    [
+        ("Dobs", u.AU),
+        ("Dhelio", u.AU),
+        ("Phase", u.deg),
+        ("Elong.", u.deg),
+        ("RA", u.deg),
+        ("DEC", u.deg),
+        ("VMag", u.mag),
+        ("SDSS:g", u.mag),
+        ("SDSS:r", u.mag),
+        ("dRAcosDEC", u.arcsec / u.min),
+        ("dDEC", u.arcsec / u.min),
+        ("RV", u.km / u.s),
+        ("Date", u.day),
+        ("i:magpsf_red", u.mag),
+        ("index", None),
+    ],
+)
+def test_sso_ephemerides_units(name, unit):
+    assert column_info("sso_ephemerides", name).unit == unit
+
+
+def test_ephemeris_columns_only_with_ephemerides():
+    for name in MIRIADE | {"index", "i:magpsf_red"}:
+        assert column_info("sso", name) is None, name
 
 
 # -- loader API -----------------------------------------------------------------------------

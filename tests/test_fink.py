@@ -484,3 +484,16 @@ def test_response_hook_skipped_unless_debug_logging(monkeypatch, client):
             assert seen == [response]
         finally:
             log.setLevel(level)
+
+
+def test_values_of_unexpected_type_kept_with_warning():
+    from astroquery_fink.decode import decode_table
+    from astroquery_fink.exceptions import UnexpectedValuesWarning
+
+    body = b'[{"Date": "2026-01-01T00:00:00", "n": 1}, {"Date": null, "n": 2}]'
+    kinds = {"Date": "float", "n": "int"}
+    with pytest.warns(UnexpectedValuesWarning, match="Date"):
+        table = decode_table(body, "json", kinds.get)
+    assert table["Date"][0] == "2026-01-01T00:00:00"
+    assert table["Date"].mask[1]
+    assert table["n"].dtype == np.int64

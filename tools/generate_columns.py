@@ -3,7 +3,8 @@
 
 The map gives, for every column the Fink/LSST REST API can return, its type, astropy unit,
 IVOA UCD and a short description, plus the columns of each endpoint's data rows and of its
-``/api/v1/schema`` answer. Its inputs are
+``/api/v1/schema`` answer. Endpoint keys are route names, plus keys for the answers a route
+gives in other modes (``sso_ephemerides``, ``resolver_<name>[_reverse]``). Its inputs are
 
 * the LSST alert schema (``alert_packet/<latest>/*.avsc``): field names, Avro types, and the
   unit written in brackets at the end of each field's doc string;
@@ -64,6 +65,15 @@ EXPECTED = {
     "sso": (140, {R_FAMILY: 137, F_FAMILY: 1}),
     "statistics": (22, {F_FAMILY: 22}),
     "cutouts": (3, {B_FAMILY: 3}),
+    # /api/v1/sso with withEphem: the sso columns, 13 Miriade columns, index, i:magpsf_red
+    # (§1.5, §2.7). The resolver answers (§2.8) have no /api/v1/schema families.
+    "sso_ephemerides": (155, {}),
+    "resolver_tns": (8, {}),
+    "resolver_tns_reverse": (4, {}),
+    "resolver_simbad": (14, {}),
+    "resolver_simbad_reverse": (4, {}),
+    "resolver_ssodnet": (4, {}),
+    "resolver_ssodnet_reverse": (4, {}),
 }
 # Columns of /api/v1/fp rows (§2.3).
 FP_COLUMNS = (
@@ -74,6 +84,39 @@ FP_COLUMNS = (
 CONESEARCH_SHARED = {"diaObjectId", "ra", "raErr", "dec", "decErr", "ra_dec_Cov"}
 # ssSource names that sso rows take from diaSource instead (§1.7).
 SSO_SHARED = {"diaSourceId", "ssObjectId"}
+# Columns the server adds to sso rows with withEphem besides the Miriade ones (§2.7).
+EPHEMERIS_COMPUTED = ("index", "i:magpsf_red")
+# /api/v1/resolver answers made of columns described elsewhere (§1.7, §2.8), as (group, name).
+RESOLVER_REUSED = {
+    # rubin.diaSource_static scan of the object's alerts
+    "resolver_tns_reverse": (
+        ("diaSource", "r:diaObjectId"),
+        ("fink_source", "f:xm_tns_fullname"),
+        ("fink_source", "f:xm_tns_type"),
+        ("fink_source", "f:xm_tns_redshift"),
+    ),
+    # rubin.diaObject row(s)
+    "resolver_simbad_reverse": (
+        ("diaObject", "r:diaObjectId"),
+        ("fink_object", "f:main_label_crossmatch"),
+        ("diaObject", "r:ra"),
+        ("diaObject", "r:dec"),
+    ),
+    # the server's own /api/v1/sso answer, re-read
+    "resolver_ssodnet": (
+        ("storage", "r:packed_primary_provisional_designation"),
+        ("diaSource", "r:ssObjectId"),
+        ("diaSource", "r:diaSourceId"),
+        ("computed", "f:sso_name"),
+    ),
+    # rubin.sso_resolver
+    "resolver_ssodnet_reverse": (
+        ("diaSource", "r:diaSourceId"),
+        ("storage", "r:packed_primary_provisional_designation"),
+        ("diaSource", "r:ssObjectId"),
+        ("storage", "r:unpacked_primary_provisional_designation"),
+    ),
+}
 
 BRACKET_UNIT = re.compile(r"\[([^\[\]]+)\]\.?\s*$")
 # Descriptions closer than this to the schema doc (difflib ratio) are rejected as paraphrases.
@@ -287,6 +330,9 @@ class Generator:
             "fink_object": self.extra_group("fink_object", "f:"),
             "statistics": self.extra_group("statistics", "f:"),
             "computed": self.extra_group("computed"),
+            "tns": self.extra_group("tns", "f:"),
+            "sesame": self.extra_group("sesame"),
+            "miriade": self.extra_group("miriade"),
         }
         cutouts = {}
         for name in CUTOUT_FIELDS:
@@ -359,6 +405,10 @@ class Generator:
         if shared != SSO_SHARED:
             self.problems.append(f"diaSource/ssSource share {sorted(shared)}, expected {sorted(SSO_SHARED)}")
 
+        ephemeris = first_wins(("miriade", names("miriade")), ("computed", EPHEMERIS_COMPUTED))
+        if set(ephemeris) & set(sso):
+            self.problems.append(f"sso_ephemerides: {sorted(set(ephemeris) & set(sso))} already are sso columns")
+
         source_schema = {R_FAMILY: last_wins("diaSource", "alert_root"), F_FAMILY: last_wins("fink_source")}
         out = {
             "sources": (sources, source_schema),
@@ -379,8 +429,19 @@ class Generator:
             ),
             "statistics": (last_wins("statistics"), {F_FAMILY: last_wins("statistics")}),
             "cutouts": (last_wins("cutouts"), {B_FAMILY: last_wins("cutouts")}),
+            "sso_ephemerides": ({**sso, **ephemeris}, {}),
+            "resolver_tns": (last_wins("tns"), {}),
+            "resolver_simbad": (last_wins("sesame"), {}),
         }
+        for endpoint, pairs in RESOLVER_REUSED.items():
+            out[endpoint] = (first_wins(*((group, [name]) for group, name in pairs)), {})
+        if set(out) != set(EXPECTED):
+            self.problems.append(f"endpoint keys {sorted(out)} differ from EXPECTED {sorted(EXPECTED)}")
         for endpoint, (columns, schema) in out.items():
+            entries = [*columns.items(), *(item for names_ in schema.values() for item in names_.items())]
+            for name, group in entries:
+                if name not in groups[group]:
+                    self.problems.append(f"{endpoint}: column {name} is not in group {group}")
             n_expected, families = EXPECTED[endpoint]
             if len(columns) != n_expected:
                 self.problems.append(f"{endpoint}: {len(columns)} data columns, the API contract says {n_expected}")
