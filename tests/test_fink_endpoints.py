@@ -7,9 +7,11 @@ import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
-from astroquery.exceptions import InputWarning, InvalidQueryError
+from astroquery.exceptions import InputWarning, InvalidQueryError, MaxResultsWarning, NoResultsWarning
 
 from astroquery_fink import Fink
+
+from .recorded import DATA, FORMAT_OF_SUFFIX, MANIFEST, assert_same_table
 
 CENTRE = SkyCoord(53.2514, -27.861, unit="deg")
 
@@ -270,3 +272,269 @@ def test_empty_cutout_shapes():
     assert empty_cutout("Difference", "array").shape == (0, 0)
     assert set(empty_cutout("All", "array")) == {"Science", "Template", "Difference"}
     assert all(np.size(stamp) == 0 for stamp in empty_cutout("All", "array").values())
+
+
+# --- decoding of recorded answers (tests/data, see its README) -------------------------------------
+
+CONE = "conesearch_53.2514_-27.861_10"
+
+
+def cone(client, server, suffix, **kwargs):
+    server.answer(CONE + suffix)
+    return client.query_region(CENTRE, 10 * u.arcsec, output_format=FORMAT_OF_SUFFIX[suffix], **kwargs)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_cone_identical_across_formats(server, client, suffix):
+    assert_same_table(cone(client, server, ".xml"), cone(client, server, suffix),
+                      float_rtol=1e-9 if suffix == ".json" else 0.0)
+
+
+def test_cone_table(server, client):
+    table = cone(client, server, ".xml")
+    assert len(table) >= 2
+    assert table["v:separation_degree"].unit == u.deg
+    assert np.all(np.diff(table["v:separation_degree"]) >= 0)
+    assert np.all(table["v:separation_degree"] <= 10 / 3600)
+    assert table["r:diaObjectId"].dtype == np.int64
+    assert len(set(table["r:diaObjectId"])) == len(table)
+    assert table["f:firstDiaSourceMjdTaiFink"].unit == u.day
+    assert table.colnames[-1] == "v:separation_degree"
+
+
+def test_cone_parquet_selection(server, client):
+    table = cone(client, server, ".parquet", columns=MANIFEST[CONE + ".parquet"]["payload"]["columns"])
+    assert {"r:ra", "r:dec", "r:midpointMjdTai", "v:separation_degree"} <= set(table.colnames)
+    assert "__index_level_0__" not in table.colnames
+
+
+def test_cone_empty(server, client):
+    server.answer("conesearch_empty.json")
+    with pytest.warns(NoResultsWarning, match="within 1 arcsec"):
+        table = client.query_region(SkyCoord(0, 80, unit="deg"), 1, output_format="json")
+    assert len(table) == 0
+    assert "v:separation_degree" in table.colnames
+
+
+def test_cone_server_refusal_decoded(server, client):
+    server.answer("conesearch_error_radius.txt")
+    with pytest.raises(InvalidQueryError, match="cannot be bigger than 18,000 arcseconds"):
+        client.query_region(CENTRE, 10)
+
+
+def test_tags_list(server, client):
+    server.answer("tags_list.json")
+    tags = client.list_tags()
+    assert tags.colnames == ["tag", "api_support", "description"]
+    support = dict(zip(tags["tag"], tags["api_support"], strict=True))
+    assert support["in_tns"] and not support["uniform_sample"]
+    assert list(tags["tag"]) == sorted(tags["tag"])
+    assert server.calls[0]["method"] == "GET"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xml"])
+def test_tags_latest_alerts(server, client, suffix):
+    name = "tags_in_tns_5" + suffix
+    server.answer("tags_list.json", name)
+    with pytest.warns(MaxResultsWarning, match="n=5"):
+        table = client.query_tags("in_tns", n=5, columns=MANIFEST[name]["payload"]["columns"],
+                                  output_format=FORMAT_OF_SUFFIX[suffix])
+    assert len(table) == 5
+    assert np.all(np.diff(table["r:midpointMjdTai"]) <= 0)
+    assert table["r:psfFlux"].unit == u.nJy
+    assert [call["method"] for call in server.calls] == ["GET", "POST"]
+
+
+@pytest.mark.parametrize("tag, fragment", [("cataloged", "not a Fink tag"), ("uniform_sample", "livestream")])
+def test_tags_refused_from_the_server_list(server, client, tag, fragment):
+    server.answer("tags_list.json")
+    with pytest.raises(InvalidQueryError, match=fragment) as error:
+        client.query_tags(tag)
+    assert "in_tns" in str(error.value)
+    assert [call["method"] for call in server.calls] == ["GET"]  # the list only, never the query
+
+
+def test_tags_list_fetched_once(server, client):
+    server.answer("tags_list.json")
+    for tag in ("cataloged", "nope"):
+        with pytest.raises(InvalidQueryError):
+            client.query_tags(tag)
+    assert len(server.calls) == 1
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("tags_error_unknown.txt", "cataloged is not a valid tag. Here is the list of tags"),
+    ("tags_error_no_api.txt", "only available from the Livestream service"),
+])
+def test_tags_plain_text_errors_decoded(name, fragment):
+    from astroquery_fink.errors import error_for_response
+
+    error = error_for_response(400, (DATA / name).read_bytes(), "https://fink.test/api/v1/tags")
+    assert isinstance(error, InvalidQueryError)
+    assert fragment in str(error)
+    assert "\n" not in str(error) and "  " not in str(error)
+
+
+def test_sso_identical_across_formats(server, client):
+    columns = MANIFEST["sso_2015_BC557.json"]["payload"]["columns"]
+    tables = []
+    for name in ("sso_2015_BC557.json", "sso_2015_BC557.parquet"):
+        server.answer(name)
+        suffix = "." + name.rsplit(".", 1)[1]
+        tables.append(client.query_sso("2015 BC557", columns=columns, output_format=FORMAT_OF_SUFFIX[suffix]))
+    assert_same_table(tables[1], tables[0], float_rtol=1e-9)
+    table = tables[1]
+    assert len(table) > 0
+    assert table["r:ssObjectId"].dtype == np.int64
+    assert table["r:psfFlux"].unit == u.nJy
+
+
+def test_sso_with_ephemerides(server, client):
+    server.answer("sso_ephem_J96T28C.json")
+    table = client.query_sso("J96T28C", with_ephemerides=True, output_format="json")
+    assert len(table) > 0
+    assert table["Phase"].unit == u.deg
+    assert table["Dobs"].unit == u.AU
+    assert table["i:magpsf_red"].unit == u.mag
+    assert table["i:magpsf_red"].dtype == np.float64
+    assert "1996 TC28" in set(table["f:sso_name"])
+
+
+def test_sso_unknown_name(server, client):
+    server.answer("sso_error_unknown.txt")
+    with pytest.raises(InvalidQueryError, match="not a valid name or number according to quaero"):
+        client.query_sso("kdflsjffld")
+
+
+def test_resolve_tns_typed(server, client):
+    server.answer("resolver_tns_SN_2022and.json")
+    table = client.resolve("SN 2022and")
+    assert len(table) == 3
+    assert table["f:ra"].dtype == np.float64 and table["f:ra"].unit == u.deg
+    assert table["f:declination"][0] == pytest.approx(3.757143)
+    assert table["f:redshift"][0] == pytest.approx(0.043)
+    assert set(table["f:internalname"]) == {"ATLAS22cwl", "PS22agq", "ZTF22aaaifcx"}
+
+
+def test_resolve_reaching_nmax_warns(server, client):
+    server.answer("resolver_tns_SN_2022and.json")
+    with pytest.warns(MaxResultsWarning, match="nmax=3"):
+        client.resolve("SN 2022and", nmax=3)
+
+
+def test_resolve_tns_reverse(server, client):
+    server.answer("resolver_tns_reverse_313888627082919999.json")
+    table = client.resolve(313888627082919999, reverse=True)
+    assert table["r:diaObjectId"].dtype == np.int64
+    assert set(table["r:diaObjectId"]) == {313888627082919999}
+
+
+def test_resolve_simbad(server, client):
+    server.answer("resolver_simbad_LEDA_1258009.json")
+    table = client.resolve("LEDA 1258009", resolver="simbad")
+    assert table["jradeg"].unit == u.deg
+    assert table["jradeg"][0] == pytest.approx(150.02792)
+    assert table["oid"].dtype == np.int64
+
+
+def test_resolve_ssodnet_both_ways(server, client):
+    server.answer("resolver_ssodnet_reverse_21164728071239491.json")
+    reverse = client.resolve(21164728071239491, resolver="ssodnet", reverse=True)
+    assert "2015 BC557" in set(reverse["r:unpacked_primary_provisional_designation"])
+    assert reverse["r:ssObjectId"].dtype == np.int64
+    server.answer("resolver_ssodnet_2015_BC557.json")
+    forward = client.resolve("2015 BC557", resolver="ssodnet")
+    assert set(forward["r:ssObjectId"]) == {21164728071239491}
+
+
+def test_cutout_fits(server, client):
+    server.answer("cutouts_170424319673368579_Science.fits")
+    hdus = client.get_cutouts(170424319673368579)
+    assert len(hdus) == 3
+    assert hdus[0].data.shape == (30, 30)
+
+
+def test_cutout_arrays(server, client):
+    server.answer("cutouts_170424319673368579_Difference_array.json")
+    stamp = client.get_cutouts(170424319673368579, kind="Difference", output_format="array")
+    assert stamp.shape == (30, 30) and stamp.dtype == np.float64
+    server.answer("cutouts_170424319673368579_All.json")
+    stamps = client.get_cutouts(170424319673368579, kind="All", output_format="array")
+    assert sorted(stamps) == ["Difference", "Science", "Template"]
+    assert np.array_equal(stamps["Difference"], stamp, equal_nan=True)
+
+
+def test_cutout_png(server, client):
+    server.answer("cutouts_170424319673368579_Science.png")
+    png = client.get_cutouts(170424319673368579, output_format="PNG")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("output_format", ["PNG", "FITS", "array"])
+def test_cutout_unknown_source(server, client, output_format):
+    server.answer("cutouts_unknown.png")
+    with pytest.warns(NoResultsWarning, match="123456789012345678"):
+        result = client.get_cutouts(123456789012345678, output_format=output_format)
+    assert len(result) == 0
+
+
+def test_cutout_refusal_decoded(server, client):
+    server.answer("cutouts_error_all_png.txt")
+    with pytest.raises(InvalidQueryError, match="only compatible with `output-format=array`"):
+        client.get_cutouts(170424319673368579)
+
+
+def test_statistics_typed(server, client):
+    server.answer("statistics_20251102.json")
+    table = client.query_statistics("20251102", output_format="json")
+    assert len(table) == 1
+    assert table["f:alerts"].dtype == np.int64 and table["f:alerts"][0] == 1348
+    assert table["f:night"][0] == 20251102
+    assert table["f:fink_broker_version"].dtype.kind == "U"
+    assert table.colnames[-1] == "f:night"
+
+
+def test_statistics_of_a_year(server, client):
+    server.answer("statistics_2025.csv")
+    table = client.query_statistics(2025, output_format="csv")
+    assert len(table) == 37
+    assert np.all(np.diff(table["f:night"]) > 0)
+    assert np.all(table["f:night"] // 10000 == 2025)
+
+
+def test_skymap_alerts(server, client):
+    server.answer("skymap_S251112cm_0.9.json")
+    table = client.query_skymap(event_name="S251112cm", credible_level=0.9, output_format="json")
+    assert len(table) > 0
+    assert table["v:startgwMjdTai"].unit == u.day
+    assert table["v:startgwMjdTai"][0] == pytest.approx(60991.638, abs=1e-3)
+
+
+def test_skymap_empty_region(server, client):
+    server.answer("skymap_empty.json")
+    with pytest.warns(NoResultsWarning, match="0.1 credible region"):
+        table = client.query_skymap(event_name="S251112cm", credible_level=0.1, output_format="json")
+    assert len(table) == 0
+
+
+def test_skymap_test_map_encodes_and_decodes():
+    from ast import literal_eval
+
+    path = DATA / "skymap_test_bayestar.fits.gz"
+    payload = Fink.query_skymap(skymap=path, credible_level=0.9, get_query_payload=True)
+    assert literal_eval(payload["bayestar"]) == path.read_bytes()
+
+
+def test_blocks(server, client):
+    server.answer("blocks.json")
+    blocks = client.list_blocks()
+    assert len(blocks) == 15
+    assert "b_is_new" in blocks["block"]
+    assert server.calls[0]["method"] == "GET"
+
+
+def test_schema_of_cone_search(server, client):
+    server.answer("schema_conesearch.json")
+    schema = client.get_schema("conesearch")
+    assert {"r", "f"} == set(schema["family"])
+    assert schema.loc["r:psfFlux"]["unit"] == u.nJy

@@ -8,8 +8,10 @@ serialization (json, csv, votable, parquet) as the real server, over a small
 deterministic LSST-shaped dataset. Use it to test code that talks to Fink without
 network access, or to run a pipeline offline.
 
-Currently served: ``/api/v1/objects``, ``/api/v1/sources``, ``/api/v1/fp`` and
-``/api/v1/schema``.
+Served: the 12 routes of the LSST app, ``/api/v1/sources``, ``/objects``, ``/fp``,
+``/conesearch``, ``/cutouts``, ``/schema``, ``/sso``, ``/resolver``, ``/skymap``,
+``/statistics``, ``/tags`` and ``/blocks``. Services the server calls (quaero, Miriade,
+CDS Sesame, GraceDB, the cutout service) are emulated in process: no network access.
 
 Examples
 --------
@@ -30,7 +32,7 @@ the fixtures ``fink_replica`` and ``fink_replica_pandas2`` with::
     pytest_plugins = ["astroquery_fink.testing.pytest_plugin"]
 """
 
-from .dataset import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, Dataset, generate_dataset
+from .dataset import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, SPEC_SOURCE_IDS, Dataset, generate_dataset
 from .server import FinkReplica, create_app
 
 __all__ = [
@@ -41,4 +43,5 @@ __all__ = [
     "REAL_OBJECT_IDS",
     "BIG_FP_OBJECT_ID",
     "KNOWN_SOURCE",
+    "SPEC_SOURCE_IDS",
 ]

@@ -1,4 +1,4 @@
-"""Deterministic, LSST-shaped content of the replica's HBase tables (diaSource, diaObject, forced photometry)."""
+"""Deterministic, LSST-shaped content of the replica's HBase tables: alerts, objects, forced photometry and more."""
 
 import functools
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ __all__ = [
     "REAL_OBJECT_IDS",
     "BIG_FP_OBJECT_ID",
     "KNOWN_SOURCE",
+    "SPEC_SOURCE_IDS",
     "default_dataset",
     "generate_dataset",
     "table_schema",
@@ -25,6 +26,12 @@ TABLES = {
     "sources": "rubin.diaSource_static",
     "objects": "rubin.diaObject",
     "fp": "rubin.fp",
+    "conesearch": "rubin.pixel1024",
+    "sso": "rubin.diaSource_sso",
+    "cutouts": "rubin.cutouts",
+    "statistics": "rubin.statistics",
+    "tns_resolver": "rubin.tns_resolver",
+    "sso_resolver": "rubin.sso_resolver",
 }
 
 #: diaObjectIds quoted by the spec (§3); all of them exist in the generated data.
@@ -50,6 +57,46 @@ BIG_FP_OBJECT_ID = "169298438257115164"
 
 #: (diaObjectId, midpointMjdTai) of a source the server's own tests look up (spec §2.1, §3).
 KNOWN_SOURCE = ("314003014107006318", 61176.9896294959)
+
+#: diaSourceIds quoted by the spec (§2.5, §3); each is a source of an existing object, with cutouts.
+SPEC_SOURCE_IDS = ("170424319673368579", "169298437355340113", "170050479238676547")
+
+# objects whose rows the recorded fixtures and the replica tests pin down
+_UNTOUCHED_OBJECTS = ("314003014107006318", "313761043604045880", "170261592629837872", "170261592629840318")
+
+
+def _north(ra, dec, arcsec):
+    """(ra, dec) moved ``arcsec`` along the meridian: separation exactly ``arcsec``."""
+    return ra, dec + arcsec / 3600.0
+
+
+def _east(ra, dec, arcsec):
+    """(ra, dec) moved ``arcsec`` along the parallel (separation ``arcsec`` to < 1e-6 arcsec here)."""
+    return ra + arcsec / 3600.0 / np.cos(np.radians(dec)), dec
+
+
+# Objects placed around the conesearch positions of spec §3 at known separations (arcsec from
+# the position, for the object's mean position; the latest alert scatters by ~0.1 arcsec).
+# (id, kind, ra, dec, n_src, n_fp, t_start, span, simbad, tns)
+_EXTRA_OBJECTS = (
+    # 7" east of (53.2514, -27.861); alive 2 days from 2026-01-07 10:00 TAI only: the server tests'
+    # startdate/window/stopdate cases select it, startdate=2026-01-10 does not (spec §2.4)
+    ("170043582149071227", "sn", *_east(53.2514, -27.861, 7.0), 5, 12, 61047.45, 1.9, "Unknown",
+     ("AT 2026ak", None, np.nan)),
+    ("313762118806337461", "var", *_north(61.964820, -48.713443, 25.0), 14, 40, 61060.0, 300.0, "Star", None),
+    ("313755032990713512", "agn", *_north(8.986275, -42.709834, -9.0), 18, 50, 61040.0, 340.0, "QSO", None),
+    ("313889004712635843", "nuclear", *_north(7.4550, -44.635, 45.0), 10, 30, 61100.0, 200.0, "G", None),
+    ("313890577316982674", "var", *_north(7.4550, -44.635, -130.0), 20, 60, 61020.0, 360.0, "RRLyr", None),
+    ("313887162041295805", "sn", *_north(7.4550, -44.635, 170.0), 8, 20, 61250.0, 70.0, "Unknown", None),
+    ("313973390556212789", "sn", *_north(7.893627, -44.771556, -3.5), 6, 14, 61300.0, 40.0, "G", None),
+    # around 10h02m38.65s +00d51m02.6s (spec §3, radius 5")
+    ("313907453120558196", "sn", *_north(150.6610416667, 0.8507222222, 1.2), 12, 30, 61160.0, 90.0, "G",
+     ("SN 2026fyb", "SN Ia", 0.089)),
+    ("313906882749143027", "var", *_north(150.6610416667, 0.8507222222, -6.5), 25, 70, 61010.0, 380.0, "Star", None),
+    ("170588203947162415", "agn", *_north(327.088263, -11.829110, 30.0), 16, 45, 61030.0, 330.0, "QSO", None),
+    # an early TNS supernova: in_tns alerts from 2025-12 on (spec §2.9 tags tests)
+    ("169001936485221760", "sn", 35.3112, -4.9021, 20, 45, 61012.0, 60.0, "G", ("SN 2025acqz", "SN Ia", 0.041)),
+)
 
 _SEED = 20260314
 _N_SYNTHETIC = 26
@@ -96,14 +143,19 @@ def table_schema(endpoint):
     Parameters
     ----------
     endpoint : str
-        ``sources``, ``objects`` or ``fp``.
+        ``sources``, ``objects``, ``fp``, ``conesearch``, ``tags`` or ``sso``.
 
     Returns
     -------
     dict of str to str
-        Column -> HBase type name (``long``, ``integer``, ``float``, ``double``, ``string``, ``boolean``).
+        Column -> HBase type name (``long``, ``integer``, ``float``, ``double``, ``string``, ``boolean``);
+        columns computed at query time (``v:separation_degree``, ``f:sso_name``) are not stored.
     """
-    return {name: HBASE_TYPES[info.type] for name, info in endpoint_columns(endpoint).items()}
+    return {
+        name: HBASE_TYPES[info.type]
+        for name, info in endpoint_columns(endpoint).items()
+        if info.group != "computed"
+    }
 
 
 @dataclass
@@ -139,8 +191,11 @@ def _catalog(rng):
         "170261592629837872": ("var", 9.4521, -44.0217, 18, 28, 61040.0, 300.0, "RRLyr", None),
         "313875415113400364": ("agn", 35.7083, -4.7512, 30, 64, 61060.0, 320.0, "QSO", None),
         BIG_FP_OBJECT_ID: ("var", 150.1191, 2.2058, 40, _N_BIG_FP, 61005.0, 390.0, "Star", None),
-        "169298433216610349": ("sn", 150.3125, 2.0411, 15, 40, 61020.0, 90.0, "G", None),
-        "313761043604045880": ("sn", 61.964820, -48.713443, 20, 36, 61110.0, 120.0, "Unknown", None),
+        # TNS names (and the in_tns tag) for a few SN-like objects: only the f:xm_tns_* cells
+        # depend on them, no random draw does
+        "169298433216610349": ("sn", 150.3125, 2.0411, 15, 40, 61020.0, 90.0, "G", ("SN 2026ah", "SN Ia", 0.067)),
+        "313761043604045880": ("sn", 61.964820, -48.713443, 20, 36, 61110.0, 120.0, "Unknown",
+                               ("SN 2026dhm", "SN II", 0.022)),
         "313699514821640259": ("nuclear", 61.966190, -48.712110, 12, 30, 61090.0, 200.0, "G", None),
         "313756671442681875": ("var", 8.986275, -42.709834, 35, 90, 61050.0, 330.0, "EB*", None),
         "313888627082919999": ("sn", 7.4550, -44.6350, 22, 45, 61150.0, 100.0, "Unknown",
@@ -149,7 +204,8 @@ def _catalog(rng):
         "314051320305156133": ("agn", 52.9870, -28.1043, 26, 120, 61030.0, 350.0, "AGN", None),
         "170028510532337794": ("sn", 9.1042, -43.6580, 9, 20, 61200.0, 60.0, "Unknown",
                                ("SN 2026cxf", "SN II", 0.031)),
-        "170587115523932323": ("sn", 327.088263, -11.829110, 7, 15, 61217.4109688703, 11.0116, "Unknown", None),
+        "170587115523932323": ("sn", 327.088263, -11.829110, 7, 15, 61217.4109688703, 11.0116, "Unknown",
+                               ("AT 2026kqt", None, np.nan)),
         "170635513156862219": ("var", 95.3710, -61.1520, 45, 160, 61010.0, 380.0, "Star", None),
     }
     objects = [_Object(oid, *spec) for oid, spec in fixed.items()]
@@ -161,9 +217,9 @@ def _catalog(rng):
     for k, oid in enumerate(synthetic):
         kind = str(kinds[rng.integers(0, 4)])
         if k == 0:
-            # a second object near the conesearch centre of the server tests (53.2514, -27.861),
-            # 7 arcsec away, for the "5 arcsec -> 1 object, 10 arcsec -> 2 objects" cases (spec §2.4)
-            ra, dec = 53.2514 + 7.0 / 3600 / np.cos(np.radians(27.861)), -27.861
+            # an object 15 arcsec east of the conesearch centre of the server tests (53.2514, -27.861),
+            # just outside their 10 arcsec radius (the 7 arcsec one is in _EXTRA_OBJECTS, spec §2.4)
+            ra, dec = 53.2514 + 15.0 / 3600 / np.cos(np.radians(27.861)), -27.861
         else:
             centre = fields[rng.integers(0, len(fields))]
             ra, dec = centre + rng.normal(0.0, 0.8, size=2)
@@ -538,23 +594,8 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
     return row
 
 
-def generate_dataset(seed=_SEED):
-    """
-    Generate the replica's data.
-
-    Same seed, same bytes: everything is drawn from one ``numpy.random.default_rng(seed)``.
-
-    Parameters
-    ----------
-    seed : int, optional
-        Seed of the generator.
-
-    Returns
-    -------
-    Dataset
-    """
-    rng = np.random.default_rng(seed)
-    objects = _catalog(rng)
+def _generate_batch(rng, objects):
+    """Light curves, forced photometry and diaObject rows of a list of objects, drawn from ``rng``."""
     params = [
         (rng.uniform(2_000, 60_000), o.t_start + rng.uniform(0.1, 0.5) * o.span, rng.uniform(10, 80)) for o in objects
     ]
@@ -570,38 +611,123 @@ def generate_dataset(seed=_SEED):
     fp_times = np.concatenate([fp["t"] for fp, _ in light])
     fp_ids = fp_ids[np.argsort(np.argsort(fp_times, kind="stable"), kind="stable")]
 
-    src_cols, fp_cols, obj_rows = _Columns(), _Columns(), []
-    src_keys, fp_keys, obj_keys = [], [], []
+    batch = _Batch(_Columns(), _Columns(), [], [], [], [])
     i_src = i_fp = 0
     for obj, (fp, src_idx), tpl in zip(objects, light, templates, strict=True):
         salt = obj.oid[-3:]
         n_fp, n_src = len(fp["t"]), len(src_idx)
-        _fp_columns(rng, fp_cols, obj, fp, fp_ids[i_fp:i_fp + n_fp])
-        fp_keys.extend(row_key(salt, obj.oid, float(x)) for x in fp["t"])
+        _fp_columns(rng, batch.fp_cols, obj, fp, fp_ids[i_fp:i_fp + n_fp])
+        batch.fp_keys.extend(row_key(salt, obj.oid, float(x)) for x in fp["t"])
         per_object = _Columns()
         t, band, flux, err = _source_columns(rng, per_object, obj, fp, src_idx, src_ids[i_src:i_src + n_src], tpl)
         scores = {"sn": (0.7, 0.8), "var": (0.1, 0.15), "agn": (0.2, 0.3), "nuclear": (0.35, 0.5)}[obj.kind]
         _fink_source_columns(rng, per_object, obj, t, scores)
         flat = {name: parts[0] for name, parts in per_object.items()}
         for name, values in flat.items():
-            src_cols.add(name, values)
-        src_keys.extend(row_key(salt, obj.oid, float(x)) for x in t)
-        obj_rows.append(_object_row(rng, obj, t, band, flux, err, fp, flat))
-        obj_keys.append(row_key(salt, obj.oid))
+            batch.src_cols.add(name, values)
+        batch.src_keys.extend(row_key(salt, obj.oid, float(x)) for x in t)
+        batch.obj_rows.append(_object_row(rng, obj, t, band, flux, err, fp, flat))
+        batch.obj_keys.append(row_key(salt, obj.oid))
         i_src += n_src
         i_fp += n_fp
+    return batch
 
-    schemas = {TABLES[e]: table_schema(e) for e in TABLES}
+
+@dataclass
+class _Batch:
+    """Columns and row keys of the three tables for one batch of objects."""
+
+    src_cols: _Columns
+    fp_cols: _Columns
+    obj_rows: list
+    src_keys: list
+    fp_keys: list
+    obj_keys: list
+
+    def extend(self, other):
+        for mine, theirs in ((self.src_cols, other.src_cols), (self.fp_cols, other.fp_cols)):
+            for name, parts in theirs.items():
+                mine.setdefault(name, []).extend(parts)
+        for name in ("obj_rows", "src_keys", "fp_keys", "obj_keys"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+def _pin_source_ids(sources):
+    """Give the diaSourceIds quoted by the spec (§2.5, §3) to the batch-1 sources nearest in id (hence in time)."""
+    ids = sources["r:diaSourceId"].astype("int64")
+    taken = ids.isin([int(i) for i in SPEC_SOURCE_IDS]).any()
+    if taken:
+        raise ValueError("a generated diaSourceId equals one of the spec's")
+    # leave the objects of the recorded fixtures and of the replica's own tests untouched
+    spare = ~sources["r:diaObjectId"].astype("int64").isin([int(i) for i in _UNTOUCHED_OBJECTS])
+    for target in SPEC_SOURCE_IDS:
+        distance = (ids[spare] - int(target)).abs()
+        sources.loc[distance.idxmin(), "r:diaSourceId"] = int(target)
+        ids = sources["r:diaSourceId"].astype("int64")
+
+
+def generate_dataset(seed=_SEED):
+    """
+    Generate the replica's data.
+
+    Same seed, same bytes: the spec objects and the synthetic ones are drawn from one
+    ``numpy.random.default_rng(seed)``; the objects placed for the conesearch tests, the
+    Solar-System objects, tags, statistics... from generators seeded with ``[seed, k]``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the generator.
+
+    Returns
+    -------
+    Dataset
+    """
+    from . import cutouts, pixels, resolvers, solar_system, statistics, tags
+
+    rng = np.random.default_rng(seed)
+    catalog = _catalog(rng)
+    batch = _generate_batch(rng, catalog)
+    # a second, independent batch keeps the first one (and its recorded answers) unchanged
+    extra = [_Object(*spec) for spec in _EXTRA_OBJECTS]
+    batch.extend(_generate_batch(np.random.default_rng([seed, 1]), extra))
+    tns_names = {o.oid: o.tns for o in catalog + extra if o.tns}
+
+    schemas = {TABLES[e]: table_schema(e) for e in ("sources", "objects", "fp")}
     tables = {
-        TABLES["sources"]: src_cols.frame(src_keys),
-        TABLES["fp"]: fp_cols.frame(fp_keys),
-        TABLES["objects"]: pd.DataFrame(obj_rows, index=pd.Index(obj_keys)),
+        TABLES["sources"]: batch.src_cols.frame(batch.src_keys),
+        TABLES["fp"]: batch.fp_cols.frame(batch.fp_keys),
+        TABLES["objects"]: pd.DataFrame(batch.obj_rows, index=pd.Index(batch.obj_keys)),
     }
     for name, frame in tables.items():
         for col, hbase_type in schemas[name].items():
             if hbase_type == "float" and col in frame.columns:
                 frame[col] = _float32(frame[col])
+    sources, objects = tables[TABLES["sources"]], tables[TABLES["objects"]]
+    _pin_source_ids(sources)
+
+    derived = {
+        TABLES["conesearch"]: (pixels.pixel_table(sources, objects), table_schema("conesearch")),
+        **{tags.table_name(tag): (frame, table_schema("tags")) for tag, frame in tags.tag_tables(sources).items()},
+    }
+    sso, sso_resolver = solar_system.tables(np.random.default_rng([seed, 2]))
+    derived[TABLES["sso"]] = (_rounded(sso, table_schema("sso")), table_schema("sso"))
+    derived[TABLES["sso_resolver"]] = (sso_resolver, solar_system.RESOLVER_SCHEMA)
+    derived[TABLES["cutouts"]] = (cutouts.cutout_table([sources, sso]), cutouts.TABLE_SCHEMA)
+    derived[TABLES["tns_resolver"]] = resolvers.tns_table(objects, tns_names)
+    derived[TABLES["statistics"]] = statistics.statistics_table(np.random.default_rng([seed, 3]))
+    for name, (frame, schema) in derived.items():
+        tables[name] = frame
+        schemas[name] = schema
     return Dataset(tables=tables, schemas=schemas)
+
+
+def _rounded(frame, schema):
+    # LSST "float" cells are float32 values (Java Float.toString in HBase)
+    for col, hbase_type in schema.items():
+        if hbase_type == "float" and col in frame.columns:
+            frame[col] = _float32(frame[col])
+    return frame
 
 
 @functools.cache

@@ -16,6 +16,10 @@ __all__ = [
     "object_prefixes",
     "NO_SUFFIX",
     "read",
+    "decode",
+    "hbase_text",
+    "java_hashmap_order",
+    "raw_scan",
 ]
 
 #: Row cap of one HBase scan call (``NLIMIT`` of the server's config.yml, spec §1.1).
@@ -198,6 +202,20 @@ class HBaseTable:
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         return lo, bisect.bisect_left(self.keys, upper)
 
+    def match(self, prefix_arg):
+        """
+        Positions of the rows a Lomikel ``key:key:<value>`` search finds (comma = alternatives).
+
+        Parameters
+        ----------
+        prefix_arg : str
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        return self._match(prefix_arg)
+
     def _match(self, prefix_arg):
         """Positions of rows matching Lomikel's ``key:key:<value>`` search (OR of prefixes)."""
         prefixes = _java_split(prefix_arg, ",")
@@ -257,8 +275,27 @@ class HBaseTable:
         -------
         ScanResult
         """
+        return self.select(self._match(prefix), columns, limit)
+
+    def select(self, positions, columns="*", limit=NLIMIT):
+        """
+        Apply a Lomikel column filter and row limit to rows found by a scan.
+
+        Parameters
+        ----------
+        positions : numpy.ndarray
+            Rows matched by the row-key search, in scan order.
+        columns : str
+            Filter string, as for `scan`.
+        limit : int or None
+            Maximum number of rows returned (Lomikel stops at ``limit``, so 0 or less gives
+            none); None = no cap.
+
+        Returns
+        -------
+        ScanResult
+        """
         requested = self._requested(columns)
-        positions = self._match(prefix)
         if requested is None:
             return ScanResult(np.asarray([], dtype=int), ())
         if _java_trim(columns) != "" and "*" not in _java_trim(columns):
@@ -268,8 +305,67 @@ class HBaseTable:
                 keep |= self._present[col][positions]
             positions = positions[keep]
         if limit is not None:
-            positions = positions[:limit]
+            positions = positions[: max(limit, 0)]
         return ScanResult(positions, requested)
+
+    def prefix_positions(self, prefix):
+        """
+        Rows whose key starts with ``prefix``, in key order (one PrefixFilter, no comma split).
+
+        Parameters
+        ----------
+        prefix : str
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        lo, hi = self._prefix_range(prefix)
+        return np.arange(lo, hi)
+
+    def range_positions(self, first, last, reverse=False):
+        """
+        Rows of a Lomikel range scan between two row keys (``setRangeScan(True)``).
+
+        Lomikel sorts the two bounds and scans ``[min, increment(max)]`` inclusive,
+        comparing bytes, so keys that start with the upper bound are inside the range.
+
+        Parameters
+        ----------
+        first, last : str
+            The two bounds, in any order.
+        reverse : bool, optional
+            ``setReversed(True)``: rows come newest (largest key) first.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        low, high = sorted((first, last))
+        lo = bisect.bisect_left(self.keys, low)
+        top = _increment(high.encode())
+        hi = lo
+        while hi < len(self.keys) and self.keys[hi].encode() <= top:
+            hi += 1
+        positions = np.arange(lo, hi)
+        return positions[::-1] if reverse else positions
+
+    def text(self, col, position):
+        """
+        A cell as the HBase string Lomikel hands to Python (None when there is no cell).
+
+        Parameters
+        ----------
+        col : str
+        position : int
+
+        Returns
+        -------
+        str or None
+        """
+        if not self._present[col][position]:
+            return None
+        return hbase_text(self._cells[col][position], self.schema[col])
 
     def cells(self, col, positions):
         """
@@ -300,6 +396,156 @@ class HBaseTable:
         numpy.ndarray of bool
         """
         return self._present[col][positions]
+
+
+def _java_decimal(digits, exponent, negative):
+    """Java ``Double.toString`` layout of the shortest decimal ``0.digits * 10**exponent``."""
+    sign = "-" if negative else ""
+    point = exponent  # position of the decimal point counted from the first digit
+    if -3 < point <= 7:
+        # plain notation for 1e-3 <= |x| < 1e7, always with a fractional digit
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        whole, frac = digits[:point].ljust(point, "0"), digits[point:]
+        return f"{sign}{whole}.{frac or '0'}"
+    frac = digits[1:] or "0"
+    return f"{sign}{digits[0]}.{frac}E{point - 1}"
+
+
+def _java_float_text(value, single):
+    """``Double.toString``/``Float.toString`` (shortest round-trip digits, JDK >= 19)."""
+    value = float(value)
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if str(value).startswith("-") else "0.0"
+    text = np.format_float_scientific(np.float32(value) if single else value, unique=True, trim="-")
+    mantissa, exp = text.split("e")
+    negative = mantissa.startswith("-")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    return _java_decimal(digits, int(exp) + 1, negative)
+
+
+def hbase_text(value, hbase_type):
+    """
+    A typed cell written back as the string HBase/Lomikel stores (spec §2.8, §2.10: untyped routes).
+
+    Integers in decimal, doubles and floats as Java's ``Double.toString`` and
+    ``Float.toString`` (``1.0E-4``, ``61176.9896294959``), booleans ``true``/``false``.
+
+    Parameters
+    ----------
+    value : object
+        The typed value.
+    hbase_type : str
+        ``long``, ``integer``, ``float``, ``double``, ``string`` or ``boolean``.
+
+    Returns
+    -------
+    str
+    """
+    if hbase_type in ("long", "integer"):
+        return str(int(value))
+    if hbase_type in ("float", "double"):
+        return _java_float_text(value, single=hbase_type == "float")
+    if hbase_type == "boolean":
+        return str(value).lower()
+    return str(value)
+
+
+def _java_string_hash(text):
+    # String.hashCode over UTF-16 code units, as an unsigned 32-bit value
+    data = text.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(data), 2):
+        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def java_hashmap_order(keys):
+    """
+    Iteration order of a ``java.util.HashMap`` filled with ``keys`` one by one.
+
+    The server merges several scans into a Python dict, which py4j turns into a
+    ``HashMap`` before Gson serializes it (``hbase_to_dict``): rows then come in bucket
+    order, not in key order. Buckets are ``(h ^ h >>> 16) & (capacity - 1)`` with the
+    capacity doubling from 16 whenever the size exceeds 3/4 of it; a bucket keeps
+    insertion order.
+
+    Parameters
+    ----------
+    keys : sequence of str
+        Distinct row keys in insertion order.
+
+    Returns
+    -------
+    list of int
+        Indices into ``keys`` in iteration order.
+    """
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+    buckets = []
+    for i, key in enumerate(keys):
+        h = _java_string_hash(key)
+        buckets.append(((h ^ (h >> 16)) & (capacity - 1), i))
+    return [i for _, i in sorted(buckets)]
+
+
+def raw_scan(table, positions, columns="*", limit=NLIMIT, ifkey=False):
+    """
+    Rows as ``hbase_to_dict`` gives them: HBase strings, untyped (spec §2.8, §2.10).
+
+    Emulates Lomikel's two filters: HBase returns the requested ``family:qualifier``
+    cells (all cells when there is none, e.g. ``key`` or ``""``, and no row at all for an
+    unknown family), then Lomikel keeps a cell only if its full name is a *substring* of
+    the filter string (or the filter contains ``*``).
+
+    Parameters
+    ----------
+    table : HBaseTable
+    positions : numpy.ndarray
+        Rows matched by the row-key search, in scan order.
+    columns : str
+        The filter string as the route passes it.
+    limit : int or None
+        Lomikel row limit (``setLimit``); 0 or less gives no row.
+    ifkey : bool, optional
+        Add the ``key:key`` pseudo-column (the row key).
+
+    Returns
+    -------
+    dict of str to dict of str to str
+        Row key -> column -> text, in scan order.
+    """
+    trimmed = _java_trim(columns)
+    entries = [] if "*" in trimmed or trimmed == "" else [e for e in columns.split(",") if ":" in e]
+    if entries:
+        server = table._requested(columns)
+        if server is None:
+            return {}  # NoSuchColumnFamilyException: the scan fails [spec §1.6 I]
+        # HBase only returns rows holding one of the requested cells
+        keep = np.zeros(len(positions), dtype=bool)
+        for col in server:
+            keep |= table.present(col, positions)
+        positions = positions[keep]
+        candidates = server
+    else:
+        # no addColumn at all: HBase sends every cell, Lomikel's substring test sorts them out
+        candidates = tuple(table.schema)
+    if limit is not None:
+        positions = positions[: max(limit, 0)]
+    shown = [col for col in candidates if "*" in columns or col in columns]
+    rows = {}
+    for position in positions:
+        key = table.keys[position]
+        row = {col: text for col in shown if (text := table.text(col, position)) is not None}
+        if ifkey:
+            row["key:key"] = key
+        rows[key] = dict(sorted(row.items()))  # Lomikel's TreeMap
+    return rows
 
 
 class Store:
@@ -341,7 +587,7 @@ def _column_order(table, positions, columns):
     return [col for _, col in sorted(firsts)]
 
 
-def read(table, prefixes, columns="*", limit=NLIMIT):
+def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=False, sort=True):
     """
     Scan a table for several prefixes and decode the result like the server.
 
@@ -359,6 +605,14 @@ def read(table, prefixes, columns="*", limit=NLIMIT):
         The server's ``cols`` string (``*`` when the payload has no ``columns``).
     limit : int or None
         Per-scan row cap (``NLIMIT``).
+    truncated : bool, optional
+        The decoder's ``truncated`` flag; default: ``columns != "*"``. Conesearch and
+        skymap decode full reads truncated (no null-filling, spec §2.4, §2.11).
+    hashmap : bool, optional
+        The route merged its scans into a Python dict, which reaches Gson as a Java
+        ``HashMap``: rows in `java_hashmap_order` (first-appearance column order follows).
+    sort : bool, optional
+        Sort by ``r:midpointMjdTai`` descending when present (the skymap's ZTF decoder does not).
 
     Returns
     -------
@@ -367,11 +621,38 @@ def read(table, prefixes, columns="*", limit=NLIMIT):
     """
     scans = [table.scan(prefix, columns, limit) for prefix in prefixes]
     positions = _merge(scans)
+    if hashmap:
+        positions = positions[java_hashmap_order([table.keys[i] for i in positions])]
+    returned = scans[0].columns if scans else ()
+    if truncated is None:
+        truncated = columns != "*"
+    return decode(table, positions, returned, truncated=truncated, sort=sort)
+
+
+def decode(table, positions, returned, *, truncated=True, sort=True):
+    """
+    Decode rows found by a scan (``format_lsst_hbase_output``, spec §1.6).
+
+    Parameters
+    ----------
+    table : HBaseTable
+    positions : numpy.ndarray
+        Rows, in the order the decoder receives them.
+    returned : tuple of str
+        Columns the scan asked HBase for (`ScanResult.columns`).
+    truncated : bool, optional
+        True: only the columns with at least one cell, in first-appearance order;
+        False: every schema column, null-filled.
+    sort : bool, optional
+        Sort by ``r:midpointMjdTai`` descending when that column is present.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     if len(positions) == 0:
         return pd.DataFrame({})
-    truncated = columns != "*"
     if truncated:
-        returned = scans[0].columns
         names = _column_order(table, positions, returned)
     else:
         names = list(table.schema)
@@ -381,6 +662,6 @@ def read(table, prefixes, columns="*", limit=NLIMIT):
     frame = pd.DataFrame(data) if data else pd.DataFrame({})
     # the decoder's frame-wide replace turns boolean strings into Python bools (object column)
     frame = frame.replace(to_replace={"true": True, "false": False})
-    if "r:midpointMjdTai" in frame.columns:
+    if sort and "r:midpointMjdTai" in frame.columns:
         frame = frame.sort_values("r:midpointMjdTai", ascending=False)
     return frame

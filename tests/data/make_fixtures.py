@@ -8,6 +8,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run from a source checkout without installing
 
 from astroquery_fink.testing import create_app  # noqa: E402
+from astroquery_fink.testing.skymap import EVENT_NAME, bayestar_bytes  # noqa: E402
 
 MAX_BYTES = 60_000
 FP_ID = "313761043604045880"
@@ -17,6 +18,14 @@ SOURCES_COLUMNS = (
     "f:xm_simbad_otype,f:clf_earlySNIa_score,r:isDipole"
 )
 FORMATS = {"json": "json", "csv": "csv", "xml": "votable", "parquet": "parquet"}
+CENTRE = {"ra": 53.2514, "dec": -27.861}
+CUTOUT_ID = "170424319673368579"
+TAG_COLUMNS = "r:diaObjectId,r:diaSourceId,r:midpointMjdTai,r:psfFlux,r:band,f:xm_tns_fullname"
+CONE_PARQUET_COLUMNS = "r:diaObjectId,r:diaSourceId,r:psfFlux,r:band,f:firstDiaSourceMjdTaiFink,f:xm_simbad_otype"
+SSO_COLUMNS = "r:midpointMjdTai,r:psfFlux,r:band,r:ssObjectId,r:diaSourceId"
+# input of /api/v1/skymap, not an answer of the Fink API: what the replica's GraceDB serves
+BAYESTAR_MAP = "skymap_test_bayestar.fits.gz"
+GRACEDB_URL = f"https://gracedb.ligo.org/api/superevents/{EVENT_NAME}/files/bayestar.fits.gz"
 
 
 def fixtures():
@@ -40,6 +49,63 @@ def fixtures():
     yield "error_schema_404.txt", "/api/v1/schema", {"endpoint": "/api/v1/blocks"}, 3
     yield "schema_fp.json", "/api/v1/schema", {"endpoint": "/api/v1/fp"}, 3
     yield "schema_sources.json", "/api/v1/schema", {"endpoint": "/api/v1/sources"}, 3
+    yield from other_endpoints()
+
+
+def other_endpoints():
+    """Recordings of conesearch, tags, sso, resolver, cutouts, statistics, skymap, blocks, schema."""
+    for suffix, fmt in FORMATS.items():
+        payload = {**CENTRE, "radius": 10, "output-format": fmt}
+        if suffix == "parquet":
+            # ~175 columns of parquet metadata make a 118 kB file: select a few to stay under MAX_BYTES
+            payload["columns"] = CONE_PARQUET_COLUMNS
+        yield f"conesearch_53.2514_-27.861_10.{suffix}", "/api/v1/conesearch", payload, 3
+    yield "conesearch_empty.json", "/api/v1/conesearch", {"ra": 0, "dec": 80, "radius": 1}, 3
+    yield "conesearch_error_radius.txt", "/api/v1/conesearch", {**CENTRE, "radius": 36000}, 3
+    yield "tags_list.json", "/api/v1/tags", None, 3
+    for suffix in ("json", "xml"):
+        yield (f"tags_in_tns_5.{suffix}", "/api/v1/tags",
+               {"tag": "in_tns", "n": 5, "columns": TAG_COLUMNS, "output-format": FORMATS[suffix]}, 3)
+    yield "tags_error_unknown.txt", "/api/v1/tags", {"tag": "cataloged"}, 3
+    yield "tags_error_no_api.txt", "/api/v1/tags", {"tag": "uniform_sample"}, 3
+    for suffix in ("json", "parquet"):
+        yield (f"sso_2015_BC557.{suffix}", "/api/v1/sso",
+               {"n_or_d": "2015 BC557", "columns": SSO_COLUMNS, "output-format": FORMATS[suffix]}, 3)
+    yield "sso_ephem_J96T28C.json", "/api/v1/sso", {"n_or_d": "J96T28C", "withEphem": True}, 3
+    yield "sso_error_unknown.txt", "/api/v1/sso", {"n_or_d": "kdflsjffld"}, 3
+    yield "resolver_tns_SN_2022and.json", "/api/v1/resolver", {"resolver": "tns", "name_or_id": "SN 2022and"}, 3
+    yield ("resolver_tns_reverse_313888627082919999.json", "/api/v1/resolver",
+           {"resolver": "tns", "name_or_id": "313888627082919999", "reverse": True}, 3)
+    yield ("resolver_simbad_LEDA_1258009.json", "/api/v1/resolver",
+           {"resolver": "simbad", "name_or_id": "LEDA 1258009"}, 3)
+    yield ("resolver_ssodnet_reverse_21164728071239491.json", "/api/v1/resolver",
+           {"resolver": "ssodnet", "name_or_id": "21164728071239491", "reverse": True}, 3)
+    yield ("resolver_ssodnet_2015_BC557.json", "/api/v1/resolver",
+           {"resolver": "ssodnet", "name_or_id": "2015 BC557"}, 3)
+    yield (f"cutouts_{CUTOUT_ID}_Science.fits", "/api/v1/cutouts",
+           {"diaSourceId": CUTOUT_ID, "kind": "Science", "output-format": "FITS"}, 3)
+    yield f"cutouts_{CUTOUT_ID}_Science.png", "/api/v1/cutouts", {"diaSourceId": CUTOUT_ID, "kind": "Science"}, 3
+    yield (f"cutouts_{CUTOUT_ID}_All.json", "/api/v1/cutouts",
+           {"diaSourceId": CUTOUT_ID, "kind": "All", "output-format": "array"}, 3)
+    yield (f"cutouts_{CUTOUT_ID}_Difference_array.json", "/api/v1/cutouts",
+           {"diaSourceId": CUTOUT_ID, "kind": "Difference", "output-format": "array"}, 3)
+    yield "cutouts_unknown.png", "/api/v1/cutouts", {"diaSourceId": "123456789012345678", "kind": "Science"}, 3
+    yield ("cutouts_error_all_png.txt", "/api/v1/cutouts",
+           {"diaSourceId": CUTOUT_ID, "kind": "All", "output-format": "PNG"}, 3)
+    yield "statistics_20251102.json", "/api/v1/statistics", {"date": "20251102"}, 3
+    yield "statistics_2025.csv", "/api/v1/statistics", {"date": "2025", "output-format": "csv"}, 3
+    yield "skymap_S251112cm_0.9.json", "/api/v1/skymap", {"event_name": EVENT_NAME, "credible_level": 0.9}, 3
+    yield "skymap_empty.json", "/api/v1/skymap", {"event_name": EVENT_NAME, "credible_level": 0.1}, 3
+    yield "blocks.json", "/api/v1/blocks", None, 3
+    yield "schema_conesearch.json", "/api/v1/schema", {"endpoint": "/api/v1/conesearch"}, 3
+
+
+def _record(name, body, entry):
+    if len(body) >= MAX_BYTES:
+        raise SystemExit(f"{name}: {len(body)} bytes, keep recordings under {MAX_BYTES}")
+    (HERE / name).write_bytes(body)
+    print(f"{name:50s} {entry['status']} {entry['content_type']:28s} {len(body):6d} bytes")
+    return entry
 
 
 def main():
@@ -50,18 +116,28 @@ def main():
         clients[major] = app.test_client()
     manifest = {}
     for name, endpoint, payload, major in fixtures():
-        response = clients[major].post(endpoint, json=payload)
-        body = response.get_data()
-        if len(body) >= MAX_BYTES:
-            raise SystemExit(f"{name}: {len(body)} bytes, keep recordings under {MAX_BYTES}")
-        (HERE / name).write_bytes(body)
-        manifest[name] = {
+        # payload None: a GET without query string (/tags and /blocks answer it with data)
+        method = "GET" if payload is None else "POST"
+        response = clients[major].open(endpoint, method=method, json=payload)
+        entry = {
             "endpoint": endpoint,
+            "method": method,
             "payload": payload,
             "status": response.status_code,
             "content_type": response.headers["Content-Type"],
         }
-        print(f"{name:45s} {response.status_code} {response.headers['Content-Type']:28s} {len(body):6d} bytes")
+        if "Content-Disposition" in response.headers:
+            entry["headers"] = {"Content-Disposition": response.headers["Content-Disposition"]}
+        manifest[name] = _record(name, response.get_data(), entry)
+    manifest[BAYESTAR_MAP] = _record(BAYESTAR_MAP, bayestar_bytes(), {
+        "endpoint": GRACEDB_URL,
+        "method": "GET",
+        "payload": None,
+        "status": 200,
+        "content_type": "application/octet-stream",
+        "note": ("GraceDB's bayestar.fits.gz as the replica emulates it; "
+                 "send repr(bytes) as `bayestar` to /api/v1/skymap"),
+    })
     (HERE / "responses.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 

@@ -1,13 +1,27 @@
 """The replica's endpoints, one module each, and their registration on a Flask app."""
 
-from . import _errors, fp, objects, schema, sources
+from . import (
+    _errors,
+    blocks,
+    conesearch,
+    cutouts,
+    fp,
+    objects,
+    resolver,
+    schema,
+    skymap,
+    sources,
+    sso,
+    statistics,
+    tags,
+)
 from ._base import Context, make_view
 
 __all__ = ["ENDPOINTS", "Context", "register"]
 
 #: Endpoint modules served by the replica. Each defines ``PATH``, ``DESCRIPTION``,
 #: ``REQUIRED`` and ``respond(payload, ctx)``, optionally ``METHODS`` and ``bare_get(ctx)``.
-ENDPOINTS = (sources, objects, fp, schema)
+ENDPOINTS = (sources, objects, fp, conesearch, cutouts, schema, sso, resolver, skymap, statistics, tags, blocks)
 
 
 def register(app, ctx):

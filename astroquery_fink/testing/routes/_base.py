@@ -7,7 +7,16 @@ from flask import Response, request
 from ..serialize import TEXT_HTML, send_tabular_data
 from ..store import NLIMIT, read
 
-__all__ = ["Context", "check_args", "read_payload", "make_view", "tabular_response", "hbase_read", "text_response"]
+__all__ = [
+    "Context",
+    "check_args",
+    "read_payload",
+    "make_view",
+    "tabular_response",
+    "hbase_read",
+    "text_response",
+    "error_response",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,23 @@ def text_response(body, status=200):
     flask.Response
     """
     return Response(body, status, content_type=TEXT_HTML)
+
+
+def error_response(text, status=400):
+    """
+    A "python-dict" error: ``str({'status': 'error', 'text': text})`` as ``text/html`` (spec §1.3 A).
+
+    Parameters
+    ----------
+    text : object
+        The ``text`` value; an exception object shows as its ``repr`` (conesearch coordinates).
+    status : int, optional
+
+    Returns
+    -------
+    flask.Response
+    """
+    return text_response(str({"status": "error", "text": text}), status)
 
 
 def check_args(required, payload):
