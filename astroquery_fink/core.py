@@ -797,6 +797,8 @@ class FinkClass(BaseQuery):
             ) from error
         except requests.ConnectionError as error:
             raise RemoteServiceError(f"could not connect to the Fink API at {self.server}: {error}") from error
+        except requests.exceptions.ChunkedEncodingError as error:
+            raise RemoteServiceError(f"the answer of {url} was cut short: {error}") from error
         if response.status_code != 200:
             self._forget()
             raise error_for_response(response.status_code, response.content, url)

@@ -12,8 +12,9 @@ __all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds"]
 #: speak of 503/504 from the front end, spec §1.1). A 500 is the server's code crashing on the
 #: query itself, and a 4xx a refused query: asking again gives the same answer.
 RETRY_STATUSES = (429, 502, 503, 504)
-#: Failures before any answer that are worth another try.
-RETRY_EXCEPTIONS = (requests.ConnectionError, requests.Timeout)
+#: Failures before a whole answer arrived that are worth another try: no connection, no answer in
+#: time, or a body cut short (the connection closed before the announced length).
+RETRY_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def retry_after_seconds(response, now=None):

@@ -119,6 +119,16 @@ def test_connection_errors_retried(scripted, client):
     assert len(fake.bodies) == 3
 
 
+def test_cut_answers_retried_then_reported(scripted, client):
+    def respond(body, n):
+        raise requests.exceptions.ChunkedEncodingError("connection closed before the announced length")
+    fake = scripted(respond)
+    with conf.set_temp("max_retries", 2):
+        with pytest.raises(RemoteServiceError, match="cut short"):
+            client.query_forced_photometry(BASE_ID, output_format="json")
+    assert len(fake.bodies) == 3
+
+
 def test_timeouts_give_up_after_max_retries(scripted, client):
     def respond(body, n):
         raise requests.ReadTimeout("slow")
