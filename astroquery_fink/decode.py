@@ -93,16 +93,16 @@ def _read_csv(content):
 
 
 def _read_parquet(content):
-    table = pq.read_table(io.BytesIO(content))
+    source = pq.ParquetFile(io.BytesIO(content))
     # The server writes the DataFrame index (HBase row keys) as __index_level_0__ (spec §1.4);
-    # pandas metadata names it, so drop every index column it lists plus the default name.
-    metadata = table.schema.pandas_metadata or {}
+    # pandas metadata names it. Not reading it at all saves its memory and time.
+    metadata = source.schema_arrow.pandas_metadata or {}
     index_names = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
     index_names.add("__index_level_0__")
+    wanted = [name for name in source.schema_arrow.names if name not in index_names]
+    table = source.read(columns=wanted)
     columns = []
     for name in table.column_names:
-        if name in index_names:
-            continue
         chunked = table.column(name)
         mask = chunked.is_null().to_numpy(zero_copy_only=False) if len(chunked) else np.zeros(0, bool)
         if pa.types.is_null(chunked.type):
@@ -190,7 +190,9 @@ def _as_int(values, mask):
 
 def _as_float(values, mask):
     if values.dtype.kind in "iuf":
-        data = values.astype(np.float64, copy=True)
+        data = values.astype(np.float64, copy=False)
+        if not data.flags.writeable:  # a zero-copy view of the answer: the nulls are written below
+            data = data.copy()
     else:
         mask = mask | _text_missing(values)
         data = np.full(len(values), np.nan)
@@ -291,7 +293,10 @@ def decode_table(content, output_format, kind_of=lambda name: None, *, content_t
         _check_media_type(content, output_format, content_type)
     try:
         raw_columns = _READERS[output_format](content)
-        columns = [_column(name, values, mask, kind_of(name)) for name, values, mask in raw_columns]
+        columns = []
+        while raw_columns:  # convert and let go of each raw column in turn: one copy at a time in memory
+            name, values, mask = raw_columns.pop(0)
+            columns.append(_column(name, values, mask, kind_of(name)))
     except TableParseError:
         raise
     except Exception as error:  # any reader failure is a malformed answer, reported with its cause

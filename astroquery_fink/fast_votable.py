@@ -104,6 +104,25 @@ _BOOLEANS = {"TRUE": (True, False), "T": (True, False), "1": (True, False), "FAL
              "F": (False, False), "0": (False, False), "?": (False, True), "": (False, True)}
 _BITS = {"1": (True, False), "0": (False, False), "": (False, True)}
 
+# Scans of the row section go block by block so that their boolean temporaries stay small
+# next to a document of many megabytes (peak memory, see benchmarks/bench_parse.py).
+_BLOCK = 1 << 22
+
+
+def _blocks(raw):
+    for begin in range(0, len(raw), _BLOCK):
+        yield begin, raw[begin:begin + _BLOCK]
+
+
+def _count(raw, test):
+    return sum(int(np.count_nonzero(test(block))) for _, block in _blocks(raw))
+
+
+def _index_dtype(document):
+    # int32 offsets halve the index arrays; Arrow's "binary" takes them below 2 GiB
+    return np.int32 if len(document) < 2**31 - 8 else np.int64
+
+
 # Any of these while reading means "not a document this reader is sure about".
 _GIVE_UP = (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError, SyntaxError, pa.ArrowException)
 
@@ -155,19 +174,50 @@ def _read(content):
     if rows is None:
         return None
     document, start, stop, references = rows
-    bounds = _cell_bounds(document, start, stop, len(fields))
-    if bounds is None:
-        return None
     # an "x" anywhere in the rows, and integer columns need a look for hexadecimal
     may_hold_hex = document.find(b"x", start, stop) >= 0 or document.find(b"X", start, stop) >= 0
-    cells = _Cells(document, *bounds, may_hold_hex)
-    columns = []
-    for index, (name, field) in enumerate(fields):
-        column = _column(cells, index, field, references)
-        if column is None:
+    # every "<" of the section is checked to open a row tag (see _cell_bounds): "<TR>" counts rows
+    nrows = document.count(b"<TR>", start, stop)
+    outputs = [(np.zeros(nrows, dtype=_dtype(field)), np.zeros(nrows, dtype=bool)) for _, field in fields]
+    row = 0
+    # Rows are read a block at a time into the final arrays: the index arrays of a block are
+    # small, so the peak memory stays close to the size of the table itself.
+    for block_start, block_stop in _row_blocks(document, start, stop):
+        bounds = _cell_bounds(document, block_start, block_stop, len(fields))
+        if bounds is None or row + len(bounds[0]) > nrows:
             return None
-        columns.append((name, *column))
-    return columns
+        cells = _Cells(document, *bounds, may_hold_hex)
+        for index, (_, field) in enumerate(fields):
+            column = _column(cells, index, field, references)
+            if column is None:
+                return None
+            values, mask = outputs[index]
+            if column[0].dtype != values.dtype:
+                return None
+            values[row:row + cells.nrows], mask[row:row + cells.nrows] = column
+        row += cells.nrows
+    if row != nrows:
+        return None
+    return [(name, *output) for (name, _), output in zip(fields, outputs, strict=True)]
+
+
+def _row_blocks(document, start, stop):
+    """
+    Cut the row section into blocks of whole rows (each ends with ``</TR>``) of about `_BLOCK` bytes.
+
+    Raises ValueError if text other than blanks follows the last row.
+    """
+    position = start
+    while True:
+        cut = document.rfind(b"</TR>", position, min(stop, position + _BLOCK))
+        if cut < 0:  # no row ends within a block: a very long row, or no row left
+            cut = document.find(b"</TR>", position, stop)
+        if cut < 0:
+            break
+        yield position, cut + len(b"</TR>")
+        position = cut + len(b"</TR>")
+    if document.find(b"<", position, stop) >= 0:
+        raise ValueError("markup after the last row")
 
 
 # --- header -------------------------------------------------------------------------------
@@ -285,7 +335,7 @@ def _rows(document, start, stop):
     raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
     # control characters: compare the count of bytes below 0x20 with that of line feeds, which
     # is cheaper than a per-byte lookup; only a document with tabs or CRs needs the full check
-    if np.count_nonzero(raw < 0x20) != np.count_nonzero(raw == 0x0A):
+    if _count(raw, lambda block: block < 0x20) != _count(raw, lambda block: block == 0x0A):
         if len(document[start:stop].translate(None, _FORBIDDEN_BYTES)) != stop - start:
             return None
     if document.find(b"]", start, stop) >= 0 and document.find(b"]]>", start, stop) >= 0:
@@ -324,22 +374,28 @@ def _cell_bounds(document, start, stop, ncols):
         ``(nrows, ncols)``, or `None` if the rows are not that regular.
     """
     raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
-    opening = np.flatnonzero(raw == ord("<")) + start
+    index_dtype = _index_dtype(document)
+    opening = np.concatenate([np.flatnonzero(block == ord("<")).astype(index_dtype) + (start + begin)
+                              for begin, block in _blocks(raw)] or [np.zeros(0, dtype=index_dtype)])
     if not len(opening):
-        return (np.zeros((0, ncols), dtype=np.int64),) * 2
+        return (np.zeros((0, ncols), dtype=index_dtype),) * 2
     if opening[-1] > stop - 5:  # a row section ends with </TR>
         return None
     # the four bytes after every "<", as one unaligned little-endian uint32 (stride 1)
-    after = np.ndarray((len(document) - 4,), dtype="<u4", buffer=document, offset=1, strides=(1,))[opening]
-    kind = _KIND_OF_BYTES[(after >> 8) & 0xFFFF]
-    if ((after & _TAG_MASK[kind]) != _TAG_CODE[kind]).any():
-        return None  # another tag, a comment, CDATA, attributes...
+    following = np.ndarray((len(document) - 4,), dtype="<u4", buffer=document, offset=1, strides=(1,))
+    kind = np.empty(len(opening), dtype=np.int8)
+    for begin in range(0, len(opening), _BLOCK):
+        after = following[opening[begin:begin + _BLOCK]]
+        kind[begin:begin + _BLOCK] = block_kind = _KIND_OF_BYTES[(after >> 8) & 0xFFFF]
+        if ((after & _TAG_MASK[block_kind]) != _TAG_CODE[block_kind]).any():
+            return None  # another tag, a comment, CDATA, attributes...
     is_td, is_td_end = kind == _K_TD, kind == _K_TD_END
     # every <TD> right before a </TD>, every </TD> right after a <TD>
     if is_td[-1] or is_td_end[0] or (is_td[:-1] != is_td_end[1:]).any():
         return None
     # the other tags must read <TR>, ncols cells (<TD> or <TD/>), </TR>, row after row
-    kept = np.flatnonzero(~is_td_end)
+    kept = np.flatnonzero(~is_td_end).astype(index_dtype)
+    del is_td, is_td_end
     if len(kept) % (ncols + 2):
         return None
     tags = kept.reshape(-1, ncols + 2)  # indices in opening, one row of the table per line
@@ -358,7 +414,7 @@ def _cell_bounds(document, start, stop, ncols):
 
 class _Cells:
     """
-    The cells of the rows as one Arrow binary array viewing the document, without a copy.
+    The cells of a block of rows as one Arrow binary array viewing the document, without a copy.
 
     Element ``2 k`` is cell ``k`` (row-major), element ``2 k + 1`` the markup after it, so
     that a column is one ``take`` away and no Python object is made per cell.
@@ -368,16 +424,17 @@ class _Cells:
         self.may_hold_hex = may_hold_hex
         self.nrows, self.ncols = starts.shape
         self.lengths = ends - starts
-        offsets = np.zeros(2 * starts.size + 1, dtype=np.int64)
+        offsets = np.zeros(2 * starts.size + 1, dtype=starts.dtype)
         offsets[0:-1:2] = starts.ravel()
         offsets[1::2] = ends.ravel()
         offsets[-1] = offsets[-2] if starts.size else 0
-        self.array = pa.Array.from_buffers(pa.large_binary(), 2 * starts.size,
-                                           [None, pa.py_buffer(offsets), pa.py_buffer(document)])
+        kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(document)]
+        self.array = pa.Array.from_buffers(kind, 2 * starts.size, buffers)
 
     def column(self, index, empty_as_null):
         """One column as Arrow binary; empty cells null if ``empty_as_null``, else ``b""``."""
-        positions = 2 * (np.arange(self.nrows, dtype=np.int64) * self.ncols + index)
+        positions = 2 * (np.arange(self.nrows, dtype=np.int64) * self.ncols + index)  # may pass 2**31
         mask = self.lengths[:, index] == 0 if empty_as_null else None
         return self.array.take(pa.array(positions, mask=mask))
 
