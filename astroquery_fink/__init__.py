@@ -26,7 +26,7 @@ class Conf(_config.ConfigNamespace):
         "Base URL of the Fink/LSST REST API.",
     )
     timeout = _config.ConfigItem(
-        120,
+        120.0,
         "Time limit in seconds for one HTTP request to the Fink API.",
     )
     # The server scans ids one by one and its front end gives up after about 120 s: long id

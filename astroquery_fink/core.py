@@ -796,7 +796,7 @@ class FinkClass(BaseQuery):
                 "ids, columns or a smaller region), or raise the limit with conf.timeout or FinkClass(timeout=...)."
             ) from error
         except requests.ConnectionError as error:
-            raise RemoteServiceError(f"could not connect to the Fink API at {self.server}: {error}") from error
+            raise RemoteServiceError(f"the connection to the Fink API at {self.server} failed: {error}") from error
         except requests.exceptions.ChunkedEncodingError as error:
             raise RemoteServiceError(f"the answer of {url} was cut short: {error}") from error
         if response.status_code != 200:
@@ -848,7 +848,7 @@ class FinkClass(BaseQuery):
             raise
         return table, response.url
 
-    def _finish_table(self, table, endpoint, payload, url, *, key, subject, stacklevel):
+    def _finish_table(self, table, endpoint, payload, url, *, key, subject, stacklevel, warn_empty=True):
         """Complete, annotate and describe a decoded table, and warn about what it lacks."""
         requested = payload["columns"].split(",") if "columns" in payload else None
         table, unknown = complete_columns(table, key, requested)
@@ -863,7 +863,7 @@ class FinkClass(BaseQuery):
         table.meta.update(endpoint=_API + endpoint, url=url, query=dict(payload))
         if endpoint in _SCANNED_PER_OBJECT:
             _warn_if_truncated(table, payload["diaObjectId"].split(","), stacklevel + 1)
-        if len(table) == 0:
+        if len(table) == 0 and warn_empty:
             subject = subject or f"for diaObjectId {payload.get('diaObjectId', '')}"
             warnings.warn(f"The Fink API has no data at {_API + endpoint} {subject}.", NoResultsWarning,
                           stacklevel=stacklevel)
@@ -917,9 +917,13 @@ class FinkClass(BaseQuery):
         table = merge_tables([result[0] for result in results if result is not None])
         table = _only_requested_objects(table, ids)
         url = next((result[1] for result in results if result is not None), self.server + _API + endpoint)
-        table = self._finish_table(table, endpoint, payload, url, key=endpoint, subject=None, stacklevel=4)
+        failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
+        # "no data" may only be said of the ids the server answered for
+        answered = [identifier for identifier in ids if identifier not in set(failed_ids)]
+        subject = f"for diaObjectId {','.join(answered)}"
+        table = self._finish_table(table, endpoint, payload, url, key=endpoint, subject=subject, stacklevel=4,
+                                   warn_empty=bool(answered))
         if failures:
-            failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
             table.meta["failed_ids"] = failed_ids
             shown = ", ".join(failed_ids[:10]) + (", ..." if len(failed_ids) > 10 else "")
             message = (f"{len(failures)} of {len(chunks)} requests to {_API + endpoint} failed after retries; "

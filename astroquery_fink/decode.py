@@ -82,9 +82,14 @@ def _read_csv(content):
     text = content.decode("utf-8")
     if not text.strip():  # an empty answer is a lone newline (spec §1.4)
         return []
+    # pandas ends every line with a newline: a body without one was cut short on the way
+    if not text.endswith("\n"):
+        raise TableParseError("the csv answer is incomplete (it does not end with a line end)")
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
     rows = list(reader)
+    if any(len(row) != len(names) for row in rows):
+        raise TableParseError(f"the csv answer has rows with another number of fields than its {len(names)} columns")
     columns = []
     for index, name in enumerate(names):
         values = np.array([row[index] for row in rows], dtype=str) if rows else np.array([], dtype=str)

@@ -10,6 +10,9 @@ __all__ = ["server_message", "error_for_response"]
 #   {'status': 'error', 'text': 'A value for `diaObjectId` is required. ... \n'}
 # and sometimes the text is the repr of an exception, unquoted: 'text': ValueError("...")}
 _PYTHON_DICT_TEXT = re.compile(r"""^\{'status':\s*'error',\s*'text':\s*(?P<text>.*)\}\s*$""", re.DOTALL)
+_HTML = re.compile(r"<(html|body|h1|title)\b", re.IGNORECASE)
+_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 _MAX_BODY = 2000  # keep exception messages readable when a proxy answers with a whole HTML page
 
 
@@ -43,6 +46,10 @@ def server_message(body):
             message = decoded["message"]
         else:
             message = text
+    if _HTML.search(message):
+        # a front end's error page (nginx): keep its words, not its markup
+        title = _TITLE.search(message)
+        message = title.group(1) if title else _TAG.sub(" ", message)
     # collapse the indentation of the tags messages and the trailing newlines
     message = " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
     return message[:_MAX_BODY] + (" [...]" if len(message) > _MAX_BODY else "")

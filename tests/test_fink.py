@@ -359,7 +359,7 @@ def test_timeout_becomes_astroquery_timeout(server, client):
 
 def test_connection_refused_becomes_remote_service_error(server, client):
     server.answer(requests.ConnectionError("refused"))
-    with pytest.raises(RemoteServiceError, match="could not connect"):
+    with pytest.raises(RemoteServiceError, match="connection to the Fink API at https://fink.example.org failed"):
         client.query_forced_photometry(FP_ID)
 
 
@@ -497,3 +497,23 @@ def test_values_of_unexpected_type_kept_with_warning():
     assert table["Date"][0] == "2026-01-01T00:00:00"
     assert table["Date"].mask[1]
     assert table["n"].dtype == np.int64
+
+
+def test_front_end_error_page_reduced_to_its_title():
+    from astroquery_fink.errors import error_for_response
+
+    page = (b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+            b"<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    error = error_for_response(504, page, "https://fink.test/api/v1/fp")
+    assert str(error).endswith("HTTP 504 from https://fink.test/api/v1/fp): 504 Gateway Time-out")
+
+
+@pytest.mark.parametrize("body", [
+    b"r:band,r:diaObjectId\ng,313761043604045880\nr,3137610",  # cut inside a value
+    b"r:band,r:diaObjectId\ng,313761043604045880\nr\n",  # a row short of a field
+])
+def test_incomplete_csv_refused(body):
+    from astroquery_fink.decode import decode_table
+
+    with pytest.raises(TableParseError, match="csv"):
+        decode_table(body, "csv")

@@ -27,12 +27,21 @@ Examples
 ['r:band', 'r:midpointMjdTai', 'r:psfFlux']
 
 Point the client at it with ``astroquery_fink.conf.server = url``. For pytest, enable
-the fixtures ``fink_replica`` and ``fink_replica_pandas2`` with::
+the fixtures ``fink_replica``, ``fink_replica_server`` and ``fink_replica_pandas2`` with::
 
     pytest_plugins = ["astroquery_fink.testing.pytest_plugin"]
+
+To test how code copes with an unreliable service, `FinkReplica.inject` makes the replica
+answer with front-end errors (429, 502, 503, 504 with ``Retry-After``), crashes (500), slow,
+truncated, malformed or reset answers, per endpoint and per diaObjectId, and
+`FinkReplica.requests` logs what was asked. For benchmarks, ``extra_objects`` adds thousands
+of synthetic objects (ids from `extra_object_ids`), and ``python -m astroquery_fink.testing``
+serves the replica in a process of its own.
 """
 
 from .dataset import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, SPEC_SOURCE_IDS, Dataset, generate_dataset
+from .extra import add_extra_objects, extra_object_ids
+from .faults import FAULTS
 from .server import FinkReplica, create_app
 
 __all__ = [
@@ -40,6 +49,9 @@ __all__ = [
     "create_app",
     "Dataset",
     "generate_dataset",
+    "add_extra_objects",
+    "extra_object_ids",
+    "FAULTS",
     "REAL_OBJECT_IDS",
     "BIG_FP_OBJECT_ID",
     "KNOWN_SOURCE",

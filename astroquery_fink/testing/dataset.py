@@ -130,10 +130,14 @@ class Dataset:
         HBase table name (``rubin.fp``...) -> cells indexed by row key; NA = no cell.
     schemas : dict of str to dict of str to str
         HBase table name -> column -> HBase type (the table's schema row).
+    extra_object_ids : tuple of str
+        diaObjectIds of the synthetic objects added for benchmarks (`generate_dataset`'s
+        ``extra_objects``), in the order they were generated; empty by default.
     """
 
     tables: dict
     schemas: dict
+    extra_object_ids: tuple = ()
 
 
 def table_schema(endpoint):
@@ -666,7 +670,7 @@ def _pin_source_ids(sources):
         ids = sources["r:diaSourceId"].astype("int64")
 
 
-def generate_dataset(seed=_SEED):
+def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
     """
     Generate the replica's data.
 
@@ -678,11 +682,21 @@ def generate_dataset(seed=_SEED):
     ----------
     seed : int, optional
         Seed of the generator.
+    extra_objects : int, optional
+        Synthetic diaObjects added to the objects, sources and fp tables for benchmarks
+        (see `astroquery_fink.testing.extra.add_extra_objects`); their ids are in
+        ``Dataset.extra_object_ids``.
+    extra_fp_rows : int, optional
+        Forced-photometry rows of each extra object.
 
     Returns
     -------
     Dataset
     """
+    if extra_objects:
+        from .extra import add_extra_objects
+
+        return add_extra_objects(generate_dataset(seed), extra_objects, extra_fp_rows, seed=seed)
     from . import cutouts, pixels, resolvers, solar_system, statistics, tags
 
     rng = np.random.default_rng(seed)

@@ -4,18 +4,43 @@ import pytest
 
 from .server import FinkReplica
 
-__all__ = ["fink_replica", "fink_replica_pandas2"]
+__all__ = ["fink_replica", "fink_replica_pandas2", "fink_replica_server"]
 
 
 @pytest.fixture(scope="session")
-def fink_replica():
+def _fink_replica_instance():
+    """The session's pandas-3 replica object, shared by `fink_replica` and `fink_replica_server`."""
+    replica = FinkReplica()
+    replica.start()
+    yield replica
+    replica.stop()
+
+
+@pytest.fixture(scope="session")
+def fink_replica(_fink_replica_instance):
     """
     Base URL of a replica emulating a pandas-3 server, e.g. ``http://127.0.0.1:54321``.
 
     Enable with ``pytest_plugins = ["astroquery_fink.testing.pytest_plugin"]``.
     """
-    with FinkReplica() as url:
-        yield url
+    return _fink_replica_instance.url
+
+
+@pytest.fixture
+def fink_replica_server(_fink_replica_instance):
+    """
+    The session's replica (`FinkReplica`, same server as `fink_replica`), for one test.
+
+    Use it to inject faults (``fink_replica_server.inject("503", times=2)``) and to read the
+    request log (``fink_replica_server.requests``); both start empty and are cleared after
+    the test, whatever its outcome.
+    """
+    _fink_replica_instance.clear_faults()
+    _fink_replica_instance.clear_requests()
+    yield _fink_replica_instance
+    # faults first: requests a slow fault still holds then answer, and their log entries go too
+    _fink_replica_instance.clear_faults()
+    _fink_replica_instance.clear_requests()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ __all__ = [
     "send_tabular_data",
     "as_pandas2_frame",
     "unsupported_format_body",
+    "votable_fails_on_pandas2",
 ]
 
 #: Content-Type header of each output format, byte for byte (spec §1.4 table).
@@ -101,6 +102,23 @@ def _has_wholly_null_text_column(df):
     return any(
         df[name].dtype == object and len(df) and df[name].isna().all() for name in df.columns
     )
+
+
+def votable_fails_on_pandas2(df):
+    """
+    Whether a pandas-2 server would answer 500 to this frame in VOTable (spec §1.4 failure mode).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Decoded frame, as either flavour leaves it.
+
+    Returns
+    -------
+    bool
+        True when a string or boolean column is null in every row.
+    """
+    return bool(_has_wholly_null_text_column(as_pandas2_frame(df)))
 
 
 def _to_votable(df, pandas_major):

@@ -2,6 +2,7 @@
 
 from . import (
     _errors,
+    _faults,
     blocks,
     conesearch,
     cutouts,
@@ -26,7 +27,7 @@ ENDPOINTS = (sources, objects, fp, conesearch, cutouts, schema, sso, resolver, s
 
 def register(app, ctx):
     """
-    Add every endpoint, the error handlers and the CORS headers to a Flask app.
+    Add every endpoint, the error handlers, the CORS headers and the injected-fault hook to a Flask app.
 
     Parameters
     ----------
@@ -34,6 +35,8 @@ def register(app, ctx):
     ctx : Context
     """
     _errors.install(app)
+    # a no-op unless FinkReplica's fault middleware attached a fault to the request
+    _faults.install(app)
     for endpoint in ENDPOINTS:
         methods = list(getattr(endpoint, "METHODS", ("GET", "POST")))
         # exact path only: Flask gives 404 to a trailing slash (strict_slashes, spec §1.1)

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from flask import Response, request
 
-from ..serialize import TEXT_HTML, send_tabular_data
+from ..faults import fire, pending_fault
+from ..serialize import TEXT_HTML, send_tabular_data, votable_fails_on_pandas2
 from ..store import NLIMIT, read
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "text_response",
     "error_response",
 ]
+
+# fault of testing/faults.py: the pandas-2 VOTable failure on demand
+NULL_TEXT_FAULT = "votable_null_string_500"
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,14 @@ def tabular_response(frame, payload, ctx):
     flask.Response
     """
     output_format = payload.get("output-format", "json")
+    if (
+        output_format == "votable"
+        and pending_fault(request.environ, (NULL_TEXT_FAULT,)) is not None
+        and votable_fails_on_pandas2(frame)
+        and fire(request.environ, NULL_TEXT_FAULT)
+    ):
+        # the pandas-2 server's VOTable crash (spec §1.4), injected on any flavour: a 500 as the crash gives
+        raise TypeError("len() of unsized object")
     status, body, content_type = send_tabular_data(frame, output_format, pandas_major=ctx.pandas_major)
     return Response(body, status, content_type=content_type)
 
