@@ -306,3 +306,23 @@ class warnings_ignored:
 
     def __exit__(self, *exc):
         return self._context.__exit__(*exc)
+
+
+def test_progress_bar_drawn_on_a_terminal(scripted, client, small_chunks, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    scripted(lambda body, n: answer(body=rows_for(ids_of(body))))
+    client.query_forced_photometry(IDS, output_format="json")
+    drawn = terminal.getvalue()
+    assert "3 /  3  (100.00%)" in drawn  # three requests of at most 3 ids for 7 ids
+    terminal.seek(0)
+    terminal.truncate()
+    client.query_forced_photometry(IDS, output_format="json", verbose=False)
+    assert terminal.getvalue() == ""
