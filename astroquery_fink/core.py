@@ -22,10 +22,12 @@ from astroquery.query import BaseQuery
 from . import __version__, conf
 from .annotate import annotate, complete_columns, kind_resolver
 from .batch import WorkerClients, chunked, fetch_chunks, merge_tables
+from .columns import endpoint_columns
 from .cutouts import cutout_payload, decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
 from .exceptions import IncompleteResultError, IncompleteResultWarning
+from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
 from .payload import (
     id_payload,
     normalize_columns,
@@ -282,6 +284,92 @@ class FinkClass(BaseQuery):
         payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
         return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
+
+    def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
+                       verbose=True, on_error="raise"):
+        """
+        Get the light curve of objects: detections and forced photometry in one table, with AB magnitudes.
+
+        Runs `query_sources` for the light-curve columns only and, if ``forced``,
+        `query_forced_photometry`, then merges them with
+        `~astroquery_fink.lightcurve.merge_lightcurve` (see it for the columns: ``kind``,
+        ``time``, ``mag``, ``mag_err``, ...). Draw it with
+        `~astroquery_fink.lightcurve.plot_lightcurve`.
+
+        Parameters
+        ----------
+        dia_object_id : int, str, or iterable of int or str
+            One Rubin ``diaObjectId`` or several: their rows come in one table (``r:diaObjectId``
+            tells them apart, ``lc.group_by("r:diaObjectId")`` splits it).
+        forced : bool
+            Add the forced photometry (``/api/v1/fp``), which also measures the object when it
+            was not detected; `False` gives the detections only.
+        columns : str or list of str, optional
+            More detection columns, e.g. ``["r:snr", "r:reliability"]``. Those that
+            ``/api/v1/fp`` serves too (``r:visit``, ``r:scienceFlux``, ...) are asked of it as
+            well; the others are masked in forced rows.
+        output_format : {"votable", "json", "csv", "parquet"}
+            Transport format of both queries; the returned table is the same for all four.
+        cache : bool
+            If `True`, reuse answers cached on disk by astroquery; off by default.
+        verbose : bool
+            Show a progress bar when the ids fill several requests (on a terminal only).
+        on_error : {"raise", "warn"}
+            When some requests of a long id list still fail after their retries: raise
+            `~astroquery_fink.exceptions.IncompleteResultError` (carrying the partial table of
+            that query), or go on with a warning naming the ids without rows.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per measurement, oldest first, with ``kind`` ``"detection"`` or ``"forced"``.
+
+        Warns
+        -----
+        astroquery.exceptions.NoResultsWarning
+            Only when the light curve is empty as a whole: an object with detections but no
+            forced photometry (or the reverse) is not "no data".
+        astroquery.exceptions.MaxResultsWarning
+            When an object reached the server's limit of 10 000 rows per request in either
+            query (its newest rows are missing).
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or a query the server rejected.
+        astroquery.exceptions.RemoteServiceError
+            The server failed (HTTP 5xx).
+        astroquery.exceptions.TimeoutError
+            No answer within ``timeout`` seconds.
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> lc = Fink.get_lightcurve(313761043604045880)  # doctest: +REMOTE_DATA
+        >>> sorted(set(lc["kind"].tolist()))  # doctest: +REMOTE_DATA
+        ['detection', 'forced']
+        >>> lc["time"].scale, lc["mag"].unit  # doctest: +REMOTE_DATA
+        ('tai', Unit("mag(AB)"))
+        """
+        ids = normalize_ids(dia_object_id)  # once: an iterator given as ids serves both queries
+        extra = [] if columns is None else normalize_columns(columns).split(",")
+        options = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
+        with warnings.catch_warnings():
+            # Many objects have detections and no forced photometry yet (or the reverse): only an
+            # empty light curve as a whole is "no data", said once below.
+            warnings.simplefilter("ignore", NoResultsWarning)
+            sources = self.query_sources(ids, columns=list(DETECTION_COLUMNS) + extra, **options)
+            photometry = None
+            if forced:
+                served = endpoint_columns("fp")  # ask /fp only what it knows: no InputWarning for r:snr
+                photometry = self.query_forced_photometry(
+                    ids, columns=list(FORCED_COLUMNS) + [name for name in extra if name in served], **options)
+        lightcurve = merge_lightcurve(sources, photometry)
+        if len(lightcurve) == 0:
+            endpoints = _API + "sources" + (" and " + _API + "fp" if forced else "")
+            warnings.warn(f"The Fink API has no data at {endpoints} for diaObjectId {','.join(ids)}.",
+                          NoResultsWarning, stacklevel=2)
+        return lightcurve
 
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):
         """
