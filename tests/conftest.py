@@ -54,3 +54,16 @@ def client(tmp_path):
     fink.slept = []
     fink._sleep = fink.slept.append  # retries record their waits instead of sleeping
     return fink
+
+
+@pytest.fixture(scope="module")
+def url(fink_replica):
+    """Base URL of the session's replica, for the replica's own HTTP tests."""
+    return fink_replica
+
+
+@pytest.fixture(scope="module")
+def http():
+    """A plain `requests` session: the replica tests involve no client code."""
+    with requests.Session() as session:
+        yield session

@@ -2,24 +2,11 @@
 import io
 
 import pandas as pd
-import pytest
-import requests
 
 HTML = "text/html; charset=utf-8"
 INTERNAL = b'{"message": "Internal Server Error"}\n'
 NOT_ALLOWED = b'{"message": "The method is not allowed for the requested URL."}\n'
 CONTENT_TYPES = {"json": "application/json", "csv": "application/csv", "votable": "text/xml", "parquet": "parquet"}
-
-
-@pytest.fixture(scope="module")
-def url(fink_replica):
-    return fink_replica
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        yield session
 
 
 def post(http, url, endpoint, **payload):

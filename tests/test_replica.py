@@ -14,7 +14,8 @@ from astropy.io import votable
 
 from astroquery_fink.testing import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, FinkReplica, create_app
 from astroquery_fink.testing.dataset import TABLES, default_dataset, generate_dataset
-from astroquery_fink.testing.pytest_plugin import fink_replica, fink_replica_pandas2  # noqa: F401
+
+from .replica_http import CONTENT_TYPES, HTML, INTERNAL, NOT_ALLOWED, parquet_frame, post, records
 
 SOURCES_ID, KNOWN_TIME = KNOWN_SOURCE
 OTHER_ID = "170261592629837872"
@@ -31,46 +32,17 @@ CORS = {
     "Access-Control-Allow-Headers": "Content-Type,Authorization",
     "Access-Control-Allow-Methods": "GET,PUT,POST,DELETE,OPTIONS",
 }
-HTML = "text/html; charset=utf-8"
 MISSING_ID = (b"{'status': 'error', 'text': 'A value for `diaObjectId` is required. "
               b"See https://api.ztf.fink-portal.org \\n'}")
-INTERNAL = b'{"message": "Internal Server Error"}\n'
 NOT_JSON = (b'{"message": "Did not attempt to load JSON data because the request Content-Type was not '
             b'\'application/json\'."}\n')
 BAD_JSON = b'{"message": "The browser (or proxy) sent a request that this server could not understand."}\n'
-NOT_ALLOWED = b'{"message": "The method is not allowed for the requested URL."}\n'
 DESCRIPTIONS = {
     "/api/v1/sources": "Get diaSource data based on Rubin diaObjectId",
     "/api/v1/objects": "Get diaObject & aggregated data based on Rubin diaObjectId",
     "/api/v1/fp": "Get forced photometry data based on Rubin diaObjectId",
     "/api/v1/schema": "Retrieve the data schema for a given endpoint for Fink/Rubin API",
 }
-CONTENT_TYPES = {"json": "application/json", "csv": "application/csv", "votable": "text/xml", "parquet": "parquet"}
-
-
-@pytest.fixture(scope="module")
-def url(fink_replica):  # noqa: F811
-    return fink_replica
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        yield session
-
-
-def post(http, url, endpoint, **payload):
-    return http.post(url + endpoint, json=payload)
-
-
-def records(response):
-    assert response.status_code == 200, response.content[:300]
-    return response.json()
-
-
-def parquet_frame(response):
-    assert response.headers["Content-Type"] == "parquet"
-    return pd.read_parquet(io.BytesIO(response.content))
 
 
 def bad_format_body(fmt):
@@ -472,7 +444,7 @@ def test_nlimit_can_be_lifted():
 SOURCE_COLUMNS = "r:diaSourceId,r:midpointMjdTai,r:band,r:psfFlux,f:xm_simbad_otype,f:clf_earlySNIa_score,r:isDipole"
 
 
-def test_pandas2_nan_strings(http, fink_replica_pandas2):  # noqa: F811
+def test_pandas2_nan_strings(http, fink_replica_pandas2):
     payload = {"diaObjectId": SOURCES_ID, "columns": SOURCE_COLUMNS}
     text = post(http, fink_replica_pandas2, "/api/v1/sources", **payload).text
     rows = json.loads(text)
@@ -486,7 +458,7 @@ def test_pandas2_nan_strings(http, fink_replica_pandas2):  # noqa: F811
     assert all(row["f:xm_tns_fullname"] is None for row in full)
 
 
-def test_pandas2_votable_500_on_wholly_null_text_column(http, url, fink_replica_pandas2):  # noqa: F811
+def test_pandas2_votable_500_on_wholly_null_text_column(http, url, fink_replica_pandas2):
     payload = {"diaObjectId": SOURCES_ID, "output-format": "votable"}
     failed = post(http, fink_replica_pandas2, "/api/v1/sources", **payload)
     assert (failed.status_code, failed.headers["Content-Type"], failed.content) == (500, "application/json", INTERNAL)
@@ -496,7 +468,7 @@ def test_pandas2_votable_500_on_wholly_null_text_column(http, url, fink_replica_
     assert ok.status_code == 200
 
 
-def test_pandas2_parquet_types(http, fink_replica_pandas2):  # noqa: F811
+def test_pandas2_parquet_types(http, fink_replica_pandas2):
     response = post(http, fink_replica_pandas2, "/api/v1/fp", diaObjectId=FP_ID, **{"output-format": "parquet"})
     schema = pq.read_schema(io.BytesIO(response.content))
     assert str(schema.field("r:band").type) == "string"

@@ -9,14 +9,14 @@ from PIL import Image
 
 from astroquery_fink.testing import SPEC_SOURCE_IDS
 
-from .replica_http import HTML, INTERNAL, assert_error, http, post, python_dict_error, records, url  # noqa: F401
+from .replica_http import HTML, INTERNAL, assert_error, post, python_dict_error, records
 
 CUT = "/api/v1/cutouts"
 SOURCE = "170424319673368579"
 UNKNOWN = "123456789012345678"
 
 
-def cutout(http, url, diaSourceId=SOURCE, kind="Science", **extra):  # noqa: F811
+def cutout(http, url, diaSourceId=SOURCE, kind="Science", **extra):
     return post(http, url, CUT, diaSourceId=diaSourceId, kind=kind, **extra)
 
 
@@ -25,20 +25,20 @@ def png(response):
     return Image.open(io.BytesIO(response.content))
 
 
-def test_bare_get_description(http, url):  # noqa: F811
+def test_bare_get_description(http, url):
     response = http.get(url + CUT)
     assert response.headers["Content-Type"] == HTML
     assert response.text == "Get cutout alert data based on Rubin diaSourceId"
 
 
 @pytest.mark.parametrize("source", SPEC_SOURCE_IDS)
-def test_spec_sources_are_alerts_of_replica_objects(http, url, source):  # noqa: F811
+def test_spec_sources_are_alerts_of_replica_objects(http, url, source):
     for kind in ("Science", "Template", "Difference"):
         image = png(cutout(http, url, source, kind))
         assert (image.format, image.size, image.mode) == ("PNG", (30, 30), "L")
 
 
-def test_png_default(http, url):  # noqa: F811
+def test_png_default(http, url):
     response = cutout(http, url)
     assert response.headers["Content-Disposition"] == f"attachment; filename={SOURCE}_Science.png"
     image = png(response)
@@ -46,7 +46,7 @@ def test_png_default(http, url):  # noqa: F811
     assert image.getextrema() == png(cutout(http, url, pmin=0.1, pmax=0.5)).getextrema()  # sigmoid ignores them
 
 
-def test_png_options_change_the_image(http, url):  # noqa: F811
+def test_png_options_change_the_image(http, url):
     sigmoid = png(cutout(http, url, colormap="viridis"))
     assert sigmoid.mode == "RGBA"
     for stretch in ("linear", "sqrt", "power", "log", "asinh", "arcsinh"):
@@ -59,7 +59,7 @@ def test_png_options_change_the_image(http, url):  # noqa: F811
     assert cutout(http, url, stretch="linear", pmin=0.1, pmax=0.5).content == linear.content
 
 
-def test_fits_has_three_hdus_without_simple(http, url):  # noqa: F811
+def test_fits_has_three_hdus_without_simple(http, url):
     response = cutout(http, url, **{"output-format": "FITS"})
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["Content-Disposition"] == f"attachment; filename={SOURCE}_Science.fits"
@@ -75,7 +75,7 @@ def test_fits_has_three_hdus_without_simple(http, url):  # noqa: F811
     assert np.array_equal(science, np.array(array))
 
 
-def test_arrays(http, url):  # noqa: F811
+def test_arrays(http, url):
     single = cutout(http, url, kind="Difference", **{"output-format": "array"})
     assert "Content-Disposition" not in single.headers
     assert single.content.endswith(b"]]}\n") and b", " not in single.content  # jsonify: compact
@@ -90,7 +90,7 @@ def test_arrays(http, url):  # noqa: F811
     assert np.allclose(diff, body["b:cutoutDifference"], atol=0.13)
 
 
-def test_nan_pixels_are_bare_nan_tokens(http, url):  # noqa: F811
+def test_nan_pixels_are_bare_nan_tokens(http, url):
     response = cutout(http, url, "169298437355340113", "Template", **{"output-format": "array"})
     assert b"[NaN,NaN,NaN,NaN," in response.content
     assert np.isnan(json.loads(response.content)["b:cutoutTemplate"][0][0])
@@ -99,14 +99,14 @@ def test_nan_pixels_are_bare_nan_tokens(http, url):  # noqa: F811
 
 @pytest.mark.parametrize(("fmt", "filename"), [(None, "_Science.png"), ("PNG", "_Science.png"),
                                                ("FITS", "_Science.fits"), ("array", "_Science")])
-def test_unknown_id_is_an_empty_png(http, url, fmt, filename):  # noqa: F811
+def test_unknown_id_is_an_empty_png(http, url, fmt, filename):
     extra = {} if fmt is None else {"output-format": fmt}
     response = cutout(http, url, UNKNOWN, stretch="nonsense", **extra)  # options are never looked at
     assert (response.status_code, response.headers["Content-Type"], response.content) == (200, "image/png", b"")
     assert response.headers["Content-Disposition"] == f"attachment; filename={UNKNOWN}{filename}"
 
 
-def test_python_dict_errors(http, url):  # noqa: F811
+def test_python_dict_errors(http, url):
     all_png = python_dict_error("The option `kind=All` is only compatible with `output-format=array`.\n")
     assert_error(cutout(http, url, kind="All", **{"output-format": "PNG"}), 400, all_png)
     assert_error(cutout(http, url, kind="All", **{"output-format": "FITS"}), 400, all_png)
@@ -125,11 +125,11 @@ def test_python_dict_errors(http, url):  # noqa: F811
     {"convolution_kernel": "tophat"},
     {"diaSourceId": int(SOURCE)},
 ])
-def test_server_crashes(http, url, payload):  # noqa: F811
+def test_server_crashes(http, url, payload):
     body = {"diaSourceId": SOURCE, "kind": "Science", **payload}
     assert_error(http.post(url + CUT, json=body), 500, INTERNAL, "application/json")
 
 
-def test_get_query_string(http, url):  # noqa: F811
+def test_get_query_string(http, url):
     by_get = http.get(url + CUT, params={"diaSourceId": SOURCE, "kind": "Template", "output-format": "array"})
     assert by_get.content == cutout(http, url, kind="Template", **{"output-format": "array"}).content

@@ -7,7 +7,7 @@ import pytest
 from astroquery_fink.testing import SPEC_SOURCE_IDS
 from astroquery_fink.testing.dataset import TABLES, default_dataset, generate_dataset
 
-from .replica_http import HTML, NOT_ALLOWED, assert_error, http, url  # noqa: F401
+from .replica_http import HTML, NOT_ALLOWED, assert_error
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -25,7 +25,7 @@ DATA_ROUTES = {
 
 
 @pytest.mark.parametrize("endpoint", sorted(DATA_ROUTES))
-def test_bare_get_and_cors(http, url, endpoint):  # noqa: F811
+def test_bare_get_and_cors(http, url, endpoint):
     response = http.get(url + endpoint)
     assert (response.status_code, response.headers["Content-Type"]) == (200, HTML)
     assert response.text == DATA_ROUTES[endpoint]
@@ -34,13 +34,13 @@ def test_bare_get_and_cors(http, url, endpoint):  # noqa: F811
 
 
 @pytest.mark.parametrize("endpoint", [*sorted(DATA_ROUTES), "/api/v1/tags", "/api/v1/blocks"])
-def test_put_is_405_and_trailing_slash_404(http, url, endpoint):  # noqa: F811
+def test_put_is_405_and_trailing_slash_404(http, url, endpoint):
     assert_error(http.put(url + endpoint, json={}), 405, NOT_ALLOWED, "application/json")
     assert http.get(url + endpoint + "/").status_code == 404
 
 
 @pytest.mark.parametrize("endpoint", sorted(DATA_ROUTES))
-def test_post_without_json_is_415(http, url, endpoint):  # noqa: F811
+def test_post_without_json_is_415(http, url, endpoint):
     assert http.post(url + endpoint, data=b"x").status_code == 415
 
 
@@ -51,7 +51,7 @@ def test_post_without_json_is_415(http, url, endpoint):  # noqa: F811
     ("/api/v1/cutouts", {"LSST original cutouts (b:)": 3}),
     ("/api/v1/statistics", {"Fink science module outputs (f:)": 22}),
 ])
-def test_schema_of_the_new_endpoints(http, url, endpoint, counts):  # noqa: F811
+def test_schema_of_the_new_endpoints(http, url, endpoint, counts):
     body = http.get(url + "/api/v1/schema", params={"endpoint": endpoint}).json()
     assert {family: len(fields) for family, fields in body.items()} == counts
 

@@ -4,17 +4,17 @@ import pytest
 
 from astroquery_fink.testing import create_app, solar_system
 
-from .replica_http import HTML, INTERNAL, assert_error, http, parquet_frame, post, python_dict_error, records, url  # noqa: F401
+from .replica_http import HTML, INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
 
 SSO = "/api/v1/sso"
 BC557_ID = 21164728071239491
 
 
-def sso(http, url, n_or_d="J96T28C", **extra):  # noqa: F811
+def sso(http, url, n_or_d="J96T28C", **extra):
     return post(http, url, SSO, n_or_d=n_or_d, **extra)
 
 
-def test_bare_get_description(http, url):  # noqa: F811
+def test_bare_get_description(http, url):
     response = http.get(url + SSO)
     assert (response.headers["Content-Type"], response.text) == (
         HTML, "Retrieve Solar System object data from Fink/Rubin based on their number or designation")
@@ -27,7 +27,7 @@ def test_designations_and_ids():
     assert solar_system.ss_object_id("K15Bt7C") == BC557_ID
 
 
-def test_full_read(http, url):  # noqa: F811
+def test_full_read(http, url):
     rows = records(sso(http, url))
     assert rows and {row["f:sso_name"] for row in rows} == {"1996 TC28"}
     columns = list(rows[0])
@@ -39,11 +39,11 @@ def test_full_read(http, url):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["1996 TC28", "j96t28c", "1996_TC28", "J96T28C "])
-def test_names_resolve_like_quaero(http, url, name):  # noqa: F811
+def test_names_resolve_like_quaero(http, url, name):
     assert len(records(sso(http, url, name, columns="r:diaSourceId"))) == 7
 
 
-def test_columns(http, url):  # noqa: F811
+def test_columns(http, url):
     rows = records(sso(http, url, "2015 BC557", columns="r:midpointMjdTai,r:psfFlux,r:band,r:ssObjectId"))
     # the packed designation is added silently, f:sso_name computed after
     assert list(rows[0]) == ["r:band", "r:midpointMjdTai", "r:packed_primary_provisional_designation", "r:psfFlux",
@@ -53,7 +53,7 @@ def test_columns(http, url):  # noqa: F811
     assert all(key.startswith("15_K15Bt7C_") for key in frame.index)  # salt = packed[1:3]
 
 
-def test_ephemerides(http, url):  # noqa: F811
+def test_ephemerides(http, url):
     plain = records(sso(http, url))
     for flag in (True, "True"):
         rows = records(sso(http, url, withEphem=flag))
@@ -71,20 +71,20 @@ def test_ephemerides(http, url):  # noqa: F811
         assert len(records(sso(http, url, withEphem=flag))[0]) == 140  # not honoured
 
 
-def test_ephemerides_columns_added_when_selected(http, url):  # noqa: F811
+def test_ephemerides_columns_added_when_selected(http, url):
     rows = records(sso(http, url, "8467", withEphem=True, columns="r:band"))
     assert {"r:band", "r:midpointMjdTai", "r:psfFlux", "r:packed_primary_provisional_designation",
             "f:sso_name", "i:magpsf_red"} <= set(rows[0])
     assert rows[0]["f:sso_name"] == "Benoîtcarry"
 
 
-def test_residuals_only_switch_ephemerides_on(http, url):  # noqa: F811
+def test_residuals_only_switch_ephemerides_on(http, url):
     assert records(sso(http, url, withResiduals=True)) == records(sso(http, url, withEphem=True))
     body = python_dict_error("You cannot request residuals for a list object names.\n")
     assert_error(sso(http, url, "1984 CP,J96T28C", withResiduals=True), 400, body)
 
 
-def test_several_objects(http, url):  # noqa: F811
+def test_several_objects(http, url):
     both = records(sso(http, url, "1984 CP,J96T28C", withEphem=True))
     assert {row["f:sso_name"] for row in both} == {"1984 CP", "1996 TC28"}
     assert len(both) == len(records(sso(http, url, "1984 CP", withEphem=True))) + len(records(sso(http, url)))
@@ -93,16 +93,16 @@ def test_several_objects(http, url):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["8467", 8467, "734394", "713454", "Schwarzschilda", "Ukyounodaibu", "2015 BC557"])
-def test_documented_objects_have_alerts(http, url, name):  # noqa: F811
+def test_documented_objects_have_alerts(http, url, name):
     assert records(sso(http, url, name, columns="r:diaSourceId"))
 
 
-def test_comet_without_alerts_is_empty(http, url):  # noqa: F811
+def test_comet_without_alerts_is_empty(http, url):
     assert records(sso(http, url, "10P")) == []
     assert sso(http, url, "10P", **{"output-format": "csv"}).content == b"\n"
 
 
-def test_unknown_name(http, url):  # noqa: F811
+def test_unknown_name(http, url):
     body = python_dict_error("kdflsjffld is not a valid name or number according to quaero.\n")
     assert_error(sso(http, url, "kdflsjffld"), 400, body)
     assert_error(sso(http, url, "J96T28C, kdflsjffld"), 400, body)  # list items are stripped
@@ -123,6 +123,6 @@ def test_no_packed_designation_is_a_400(monkeypatch):
         "We have found 0 packed designation in the aliases for the object X according to quaero.\n")
 
 
-def test_server_crashes(http, url):  # noqa: F811
+def test_server_crashes(http, url):
     assert_error(http.post(url + SSO, json={"n_or_d": "J96T28C", "columns": ["r:ra"]}), 500, INTERNAL,
                  "application/json")

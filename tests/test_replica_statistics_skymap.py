@@ -9,7 +9,7 @@ from astropy.time import Time
 from astroquery_fink.testing import Dataset, create_app, skymap
 from astroquery_fink.testing.dataset import TABLES, default_dataset
 
-from .replica_http import HTML, INTERNAL, assert_error, http, post, records, url  # noqa: F401
+from .replica_http import HTML, INTERNAL, assert_error, post, records
 
 STATS = "/api/v1/statistics"
 SKY = "/api/v1/skymap"
@@ -22,17 +22,17 @@ STAT_COLUMNS = [
 IN_90 = [170587115523932323, 170588203947162415]  # the objects in the 90% region of the test map
 
 
-def stats(http, url, date, **extra):  # noqa: F811
+def stats(http, url, date, **extra):
     return post(http, url, STATS, date=date, **extra)
 
 
-def test_statistics_bare_get(http, url):  # noqa: F811
+def test_statistics_bare_get(http, url):
     response = http.get(url + STATS)
     assert (response.headers["Content-Type"], response.text) == (
         HTML, "Get statistics about Fink and the Rubin alert stream")
 
 
-def test_statistics_server_tests(http, url):  # noqa: F811
+def test_statistics_server_tests(http, url):
     assert len(records(stats(http, url, "2025"))) == 37
     (night,) = records(stats(http, url, "20251102"))
     assert list(night) == STAT_COLUMNS
@@ -41,7 +41,7 @@ def test_statistics_server_tests(http, url):  # noqa: F811
     assert list(rows[0]) == ["f:alerts", "f:night"]
 
 
-def test_statistics_prefixes(http, url):  # noqa: F811
+def test_statistics_prefixes(http, url):
     nights = [row["f:night"] for row in records(stats(http, url, "", columns="f:night"))]
     assert nights == sorted(nights) and nights[0] == "20250906" and "20260129" in nights
     assert len(records(stats(http, url, 2026))) == len([n for n in nights if n.startswith("2026")])  # JSON number
@@ -51,7 +51,7 @@ def test_statistics_prefixes(http, url):  # noqa: F811
     assert stats(http, url, "1999", **{"output-format": "csv"}).content == b"\n"
 
 
-def test_statistics_columns(http, url):  # noqa: F811
+def test_statistics_columns(http, url):
     # f:night is always there (the row key); unknown names are dropped; no valid name: only the night
     assert list(records(stats(http, url, "20251102", columns="f:alerts"))[0]) == ["f:alerts", "f:night"]
     assert records(stats(http, url, "20251102", columns="f:night")) == [{"f:night": "20251102"}]
@@ -74,22 +74,22 @@ def test_statistics_nul_values_become_zero():
     assert client.post(STATS, json={"date": "2025", "output-format": "parquet"}).status_code == 500
 
 
-def test_statistics_formats(http, url):  # noqa: F811
+def test_statistics_formats(http, url):
     lines = stats(http, url, "2025", **{"output-format": "csv"}).text.splitlines()
     assert lines[0].split(",") == STAT_COLUMNS and len(lines) == 38
     for fmt in ("votable", "parquet"):
         assert stats(http, url, "2025", **{"output-format": fmt}).status_code == 200
 
 
-def sky(http, url, **payload):  # noqa: F811
+def sky(http, url, **payload):
     return post(http, url, SKY, **payload)
 
 
-def test_skymap_bare_get(http, url):  # noqa: F811
+def test_skymap_bare_get(http, url):
     assert http.get(url + SKY).text == "Return Fink/LSST alerts within a GW skymap"
 
 
-def test_skymap_event(http, url):  # noqa: F811
+def test_skymap_event(http, url):
     rows = records(sky(http, url, event_name=skymap.EVENT_NAME, credible_level=0.9))
     assert sorted(row["r:diaObjectId"] for row in rows) == IN_90
     expected = Time(skymap.DATE_OBS, scale="utc").tai.mjd
@@ -99,7 +99,7 @@ def test_skymap_event(http, url):  # noqa: F811
     assert records(sky(http, url, event_name=skymap.EVENT_NAME, credible_level="0.1")) == []  # server test
 
 
-def test_skymap_uploaded_map(http, url):  # noqa: F811
+def test_skymap_uploaded_map(http, url):
     data = skymap.bayestar_bytes()
     by_event = sky(http, url, event_name=skymap.EVENT_NAME, credible_level=0.9)
     uploaded = sky(http, url, bayestar=str(data), credible_level=0.9, n_day_before=1, n_day_after=6)
@@ -111,7 +111,7 @@ def test_skymap_uploaded_map(http, url):  # noqa: F811
         assert hdul[1].data["PROB"].sum() == pytest.approx(1.0)
 
 
-def test_skymap_unknown_event(http, url):  # noqa: F811
+def test_skymap_unknown_event(http, url):
     response = sky(http, url, event_name="S000000xx", credible_level=0.9)
     assert records(response) == [{"status": '{"detail":"Not found."}'}]
 
@@ -123,11 +123,11 @@ def test_skymap_unknown_event(http, url):  # noqa: F811
     {"bayestar": "__import__('os')", "credible_level": 0.9},  # never evaluated as code
     {"event_name": skymap.EVENT_NAME, "credible_level": "high"},
 ])
-def test_skymap_server_crashes(http, url, payload):  # noqa: F811
+def test_skymap_server_crashes(http, url, payload):
     assert_error(sky(http, url, **payload), 500, INTERNAL, "application/json")
 
 
-def test_skymap_missing_level(http, url):  # noqa: F811
+def test_skymap_missing_level(http, url):
     body = (b"{'status': 'error', 'text': 'A value for `credible_level` is required. "
             b"See https://api.ztf.fink-portal.org \\n'}")
     assert_error(sky(http, url, event_name=skymap.EVENT_NAME), 400, body)

@@ -6,16 +6,7 @@ import pytest
 
 from astroquery_fink.testing import tags
 
-from .replica_http import (  # noqa: F401
-    INTERNAL,
-    NOT_ALLOWED,
-    assert_error,
-    http,
-    parquet_frame,
-    post,
-    records,
-    url,
-)
+from .replica_http import INTERNAL, NOT_ALLOWED, assert_error, parquet_frame, post, records
 
 TAGS = "/api/v1/tags"
 BLOCKS = "/api/v1/blocks"
@@ -26,11 +17,11 @@ SUPPORTED = ["extragalactic_lt20mag_candidate", "extragalactic_new_candidate", "
              "most_likely_sn", "sn_near_galaxy_candidate"]
 
 
-def tag_query(http, url, tag="in_tns", **extra):  # noqa: F811
+def tag_query(http, url, tag="in_tns", **extra):
     return post(http, url, TAGS, tag=tag, **extra)
 
 
-def test_bare_get_lists_the_tags(http, url):  # noqa: F811
+def test_bare_get_lists_the_tags(http, url):
     response = http.get(url + TAGS)
     assert (response.status_code, response.headers["Content-Type"]) == (200, "application/json")
     assert response.content.startswith(b'{"extragalactic_lt20mag_candidate":{"API support":true,"description":'
@@ -44,7 +35,7 @@ def test_bare_get_lists_the_tags(http, url):  # noqa: F811
                                              "time of emission by Rubin")
 
 
-def test_unknown_tag_plain_text(http, url):  # noqa: F811
+def test_unknown_tag_plain_text(http, url):
     body = ("\n        cataloged is not a valid tag. Here is the list of tags:\n        "
             f"{TAG_NAMES!r}\n        And you can always retrieve available tags at "
             "https://api.lsst.fink-portal.org/api/v1/tags\n        ").encode()
@@ -52,14 +43,14 @@ def test_unknown_tag_plain_text(http, url):  # noqa: F811
 
 
 @pytest.mark.parametrize("tag", ["extragalactic_svom", "remove_unlikely_transients", "uniform_sample"])
-def test_tag_without_api_support(http, url, tag):  # noqa: F811
+def test_tag_without_api_support(http, url, tag):
     body = (f"\n        {tag} is only available from the Livestream service (no API support defined).\n        "
             "And you can always retrieve available tags and their API support at "
             "https://api.lsst.fink-portal.org/api/v1/tags\n        ").encode()
     assert_error(tag_query(http, url, tag), 400, body)
 
 
-def test_server_tests(http, url):  # noqa: F811
+def test_server_tests(http, url):
     assert len(records(tag_query(http, url))) == 10  # default n
     for n in (1, 10, 50):
         assert len(records(tag_query(http, url, n=n))) == n
@@ -72,7 +63,7 @@ def test_server_tests(http, url):  # noqa: F811
     assert from_json["r:diaSourceId"].astype(pd.Int64Dtype()).equals(from_parquet["r:diaSourceId"])
 
 
-def test_full_rows_are_source_rows(http, url):  # noqa: F811
+def test_full_rows_are_source_rows(http, url):
     (row,) = records(tag_query(http, url, n=1))
     assert len(row) == 131
     source = records(post(http, url, "/api/v1/sources", diaObjectId=str(row["r:diaObjectId"]),
@@ -80,7 +71,7 @@ def test_full_rows_are_source_rows(http, url):  # noqa: F811
     assert source == [row]
 
 
-def test_latest_alerts_in_the_window(http, url):  # noqa: F811
+def test_latest_alerts_in_the_window(http, url):
     everything = records(tag_query(http, url, n=1000, startdate="2025-11-01", columns="r:midpointMjdTai"))
     times = [row["r:midpointMjdTai"] for row in everything]
     assert len(times) >= 60 and times == sorted(times, reverse=True)
@@ -95,7 +86,7 @@ def test_latest_alerts_in_the_window(http, url):  # noqa: F811
     assert records(tag_query(http, url, stopdate="2019-12-01")) == []
 
 
-def test_without_time_column_rows_keep_row_key_order(http, url):  # noqa: F811
+def test_without_time_column_rows_keep_row_key_order(http, url):
     frame = parquet_frame(tag_query(http, url, n=5, columns="r:diaObjectId", **{"output-format": "parquet"}))
     keys = list(frame.index)
     assert keys == sorted(keys)  # oldest of the five first
@@ -104,17 +95,17 @@ def test_without_time_column_rows_keep_row_key_order(http, url):  # noqa: F811
 
 
 @pytest.mark.parametrize("tag", SUPPORTED)
-def test_every_supported_tag_has_alerts(http, url, tag):  # noqa: F811
+def test_every_supported_tag_has_alerts(http, url, tag):
     assert len(records(tag_query(http, url, tag, n=5, stopdate="2027-01-01"))) == 5
 
 
 @pytest.mark.parametrize("extra", [{"startdate": 61000}, {"startdate": "61000"}, {"stopdate": 2461000.5},
                                    {"n": "ten"}, {"columns": ["r:ra"]}])
-def test_server_crashes(http, url, extra):  # noqa: F811
+def test_server_crashes(http, url, extra):
     assert_error(tag_query(http, url, **extra), 500, INTERNAL, "application/json")
 
 
-def test_blocks(http, url):  # noqa: F811
+def test_blocks(http, url):
     response = http.get(url + BLOCKS)
     assert (response.status_code, response.headers["Content-Type"]) == (200, "application/json")
     body = response.json()
