@@ -905,7 +905,8 @@ class FinkClass(BaseQuery):
         """Refuse a tag the server does not know or cannot query, listing the valid ones."""
         if self._tags is None:
             self._tags = self.list_tags()
-        known = dict(zip(self._tags["tag"], self._tags["api_support"], strict=True))
+        known = {str(name): bool(supported) for name, supported in zip(self._tags["tag"], self._tags["api_support"],
+                                                                      strict=True)}
         queryable = [name for name, supported in known.items() if supported]
         if tag not in known:
             raise InvalidQueryError(f"{tag!r} is not a Fink tag; tags the API can query: {queryable}.")

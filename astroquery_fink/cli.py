@@ -1,0 +1,745 @@
+"""The ``fink-query`` command: Fink/LSST queries from the shell, printed or written as tables with units."""
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import requests
+from astropy import units as u
+from astropy.coordinates import Angle, SkyCoord
+from astropy.io import registry
+from astropy.io.votable.exceptions import W03
+from astropy.table import Table
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError, TableParseError
+from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
+
+from . import FinkClass, __version__, conf
+from .cutouts import KERNELS, STRETCHES
+from .exceptions import IncompleteResultError
+from .payload import OUTPUT_FORMATS, RESOLVERS, SCHEMA_ENDPOINTS
+
+__all__ = ["main", "EXIT_OK", "EXIT_SERVER", "EXIT_USAGE", "EXIT_PARTIAL"]
+
+PROG = "fink-query"
+EXIT_OK = 0  # done, including an answer without data
+EXIT_SERVER = 1  # the server failed or could not be reached: trying again later may work
+EXIT_USAGE = 2  # the command cannot be run as given: fix it (argparse uses 2 as well)
+EXIT_PARTIAL = 3  # some requests of a batch failed: the rows obtained are written, the failed ids named
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (e.g. `| head`)
+COMMANDS = ("fp", "sources", "object", "schema", "cone", "tags", "sso", "resolve", "stats", "cutout")
+
+EXIT_STATUS_HELP = f"""\
+exit status:
+  {EXIT_OK}  success, also when the server has no data (a note on stderr)
+  {EXIT_SERVER}  the server failed, timed out or could not be reached: try again later
+  {EXIT_USAGE}  bad command line or input: usage error, an id or value the client refuses,
+     an output file that exists (use --overwrite) or cannot be written
+  {EXIT_PARTIAL}  partial result: some requests of a batch failed; the rows obtained are
+     written and the failed ids named (see --failed-ids)"""
+
+_ID_TEXT = re.compile(r"[0-9]+")
+_ID_SEPARATORS = re.compile(r"[\s,]+")
+# Formats whose bytes would garble a terminal: refused on stdout unless it is redirected.
+_BINARY_FORMATS = ("fits", "parquet", "parquet.votable", "votable.parquet", "hdf5", "asdf")
+# Extensions astropy does not identify when writing (it sniffs VOTables from their content).
+_EXTENSION_FORMATS = {".xml": "votable", ".vot": "votable", ".votable": "votable", ".ipac": "ascii.ipac",
+                      ".tbl": "ascii.ipac"}
+
+
+class UsageError(Exception):
+    """The command cannot be run as given (exit status 2); the message says why."""
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def _say(message, kind=None):
+    """Print ``fink-query: [kind: ]message`` on stderr, on one line."""
+    label = f"{kind}: " if kind else ""
+    print(f"{PROG}: {label}{_one_line(message)}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _warnings_reported(quiet):
+    """
+    Turn the warnings raised inside the block into one stderr line each, even if the block fails.
+
+    ``NoResultsWarning`` is a note (silenced by ``--quiet``); anything else is a warning and is
+    always shown.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # astropy names every VOTable FIELD whose name has a colon (all Fink columns): not news
+        warnings.filterwarnings("ignore", category=W03)
+        try:
+            yield
+        finally:
+            lines = dict.fromkeys(
+                ("note" if issubclass(item.category, NoResultsWarning) else "warning", _one_line(item.message))
+                for item in caught
+            )
+            for kind, text in lines:
+                if kind == "warning" or not quiet:
+                    _say(text, kind)
+
+
+# --- argument types ----------------------------------------------------------------------------
+
+def _server_url(text):
+    if not re.match(r"^https?://[^/\s]+", text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    return text.strip()
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not a positive number")
+    return value
+
+
+def _count(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= {minimum}")
+        return value
+    return parse
+
+
+def _radius(text):
+    """A cone radius: an astropy angle string (``10arcsec``, ``0.5deg``), or a bare number of arcsec."""
+    try:
+        return float(text)  # the client reads a bare number as arcsec, like query_region
+    except ValueError:
+        pass
+    try:
+        radius = u.Quantity(text.strip())
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle such as 10arcsec or 0.5deg") from error
+    if radius.unit.physical_type != "angle":  # e.g. "10m", which astropy reads as metres
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle: write it as 10arcsec, 0.5arcmin, 0.1deg")
+    return radius
+
+
+def _time(text):
+    """A time for the client: a number is an MJD (TAI), anything else an ISO date (UTC)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wrap one-paragraph descriptions to the terminal; keep the examples and exit codes as laid out."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _connection_options():
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("server")
+    group.add_argument("--server", type=_server_url, metavar="URL",
+                       help=f"base URL of the Fink API (default: {conf.server})")
+    group.add_argument("--replica", action="store_true",
+                       help="start the embedded replica of the API on loopback and query it (offline; needs the "
+                            "'replica' extra)")
+    group.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                       help=f"time limit of one HTTP request (default: {conf.timeout:g})")
+    group.add_argument("--retries", type=_count(0), metavar="N",
+                       help=f"further attempts after a transient failure, 0 for none (default: {conf.max_retries})")
+    group.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress bar and no notes on stderr (warnings and errors still show)")
+    return parent
+
+
+def _table_query_options():
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("query")
+    group.add_argument("--columns", metavar="A,B,C",
+                       help="only these columns, comma-separated, with their family prefix (e.g. "
+                            "r:midpointMjdTai,r:band,r:psfFlux); see 'fink-query schema'")
+    group.add_argument("--transport", choices=OUTPUT_FORMATS, default="votable",
+                       help="format on the wire; the table is the same for all (default: votable; parquet is "
+                            "fastest for large answers)")
+    return parent
+
+
+def _table_output_options():
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument("-o", "--output", metavar="FILE",
+                       help="write the table to FILE, in the --format or the one its extension names (.ecsv, "
+                            ".csv, .fits, .parquet, .xml/.vot for VOTable, .ipac, ...)")
+    group.add_argument("-f", "--format", dest="table_format", metavar="FORMAT",
+                       help="any format astropy's Table.write can write: ecsv (keeps units and types), csv, "
+                            "votable, fits, parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the table "
+                            "goes to stdout in this format (default: an aligned table)")
+    group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    group.add_argument("--max-lines", type=int, default=-1, metavar="N",
+                       help="aligned table only: at most N lines (default: all rows)")
+    group.add_argument("--max-width", type=int, metavar="N",
+                       help="aligned table only: at most N characters a line (default: the terminal's width, "
+                            "unlimited when stdout is not a terminal)")
+    return parent
+
+
+def _id_options():
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("ids", nargs="*", metavar="ID",
+                        help="diaObjectIds; or --ids-file, or one per line on stdin")
+    group = parent.add_argument_group("ids")
+    group.add_argument("--ids-file", metavar="FILE",
+                       help="read the ids from FILE (one a line; blank lines and # comments ignored; - for stdin)")
+    group.add_argument("--failed-ids", metavar="FILE",
+                       help="if some requests fail, write their ids to FILE (one a line, for --ids-file)")
+    return parent
+
+
+def _epilog(*examples):
+    lines = "\n".join(f"  {example}" for example in examples)
+    return f"examples:\n{lines}\n\n{EXIT_STATUS_HELP}"
+
+
+def _add_command(commands, name, handler, *, summary, description, examples, parents):
+    parser = commands.add_parser(name, help=summary, description=description, epilog=_epilog(*examples),
+                                 parents=parents, formatter_class=_HelpFormatter)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser():
+    """The ``fink-query`` argument parser, one sub-command per kind of query."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Query the Rubin/LSST alert data of the Fink broker (https://fink-broker.org); results are "
+                    "astropy tables with units, printed aligned or written in any astropy format.",
+        epilog=_epilog(
+            "fink-query fp 313761043604045880                   # forced photometry, aligned on stdout",
+            "fink-query fp 313761043604045880 -o lc.ecsv        # ... to a file, with units and exact ids",
+            "fink-query sources --ids-file ids.txt --columns r:midpointMjdTai,r:band,r:psfFlux -o lc.parquet",
+            "cat ids.txt | fink-query object --format csv > objects.csv",
+            "fink-query cone 53.2514 -27.861 --radius 10arcsec",
+            "fink-query schema fp",
+            "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
+        ) + "\n\nRun 'fink-query COMMAND --help' for the options of a command.",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} (astroquery_fink {__version__})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    server, query, output, ids = _connection_options(), _table_query_options(), _table_output_options(), _id_options()
+
+    _add_command(
+        commands, "fp", _fp, parents=[ids, query, output, server],
+        summary="forced photometry of diaObjects (/api/v1/fp)",
+        description="Forced photometry of one or several diaObjects, one row per diaForcedSource, newest first.",
+        examples=["fink-query fp 313761043604045880",
+                  "fink-query fp 313761043604045880 314003014107006318 -o lc.ecsv",
+                  "fink-query fp --ids-file ids.txt --transport parquet -o lc.parquet --failed-ids failed.txt"])
+    sources = _add_command(
+        commands, "sources", _sources, parents=[ids, query, output, server],
+        summary="alert light curves of diaObjects (/api/v1/sources)",
+        description="The alerts (diaSources) of one or several diaObjects, newest first.",
+        examples=["fink-query sources 313761043604045880 --columns r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr",
+                  "fink-query sources 314003014107006318 --time 61176.9896294959"])
+    sources.add_argument("--time", metavar="MJD",
+                         help="only the source(s) at this MJD (TAI), matched as a prefix: 61176 is a whole day; "
+                              "one id only")
+    _add_command(
+        commands, "object", _object, parents=[ids, query, output, server],
+        summary="summary rows of diaObjects (/api/v1/objects)",
+        description="The diaObject summary row of one or several objects, in the order of the ids.",
+        examples=["fink-query object 313761043604045880 --columns r:ra,r:dec,r:nDiaSources",
+                  "fink-query object --ids-file ids.txt -o objects.fits"])
+    schema = _add_command(
+        commands, "schema", _schema, parents=[output, server],
+        summary="the columns an endpoint returns (/api/v1/schema)",
+        description="One row per column of an endpoint: name, family, type, nullable, unit, description.",
+        examples=["fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv"])
+    schema.add_argument("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}")
+
+    cone = _add_command(
+        commands, "cone", _cone, parents=[query, output, server],
+        summary="objects around a position (/api/v1/conesearch)",
+        description="The objects Fink saw within a radius of a position (ICRS): the latest alert of each, with "
+                    "v:separation_degree, nearest first.",
+        examples=["fink-query cone 53.2514 -27.861 --radius 10arcsec",
+                  "fink-query cone 03:33:00.3 -27:51:39.6 --radius 0.5arcmin --start 2026-03-01 -o cone.ecsv",
+                  "fink-query cone 3h33m00.3s -27d51m39.6s --radius 5      # a bare radius is in arcsec"])
+    cone.add_argument("ra", metavar="RA",
+                      help="right ascension: degrees (53.2514), or hours as 03:33:00.3 or 3h33m0.3s")
+    cone.add_argument("dec", metavar="DEC", help="declination: degrees (-27.861), or -27:51:39.6 or -27d51m39.6s")
+    cone.add_argument("--radius", type=_radius, required=True, metavar="ANGLE",
+                      help="search radius, e.g. 10arcsec, 0.5arcmin, 0.1deg; a bare number is in arcsec (at most "
+                           "5 deg)")
+    _add_window_options(cone, "objects first detected at or after START and last detected at or before STOP")
+    cone.add_argument("--window", type=_positive_float, metavar="DAYS",
+                      help="with --start: keep objects last detected within DAYS of START")
+    cone.add_argument("--n", type=_count(1), metavar="N",
+                      help="rows the server reads per HEALPix pixel of the cone (server default: 1000)")
+
+    tags = _add_command(
+        commands, "tags", _tags, parents=[query, output, server],
+        summary="the latest alerts with a tag, or the list of tags (/api/v1/tags)",
+        description="The latest alerts Fink selected with TAG, newest first; without TAG, the list of tags and "
+                    "whether the API can query them.",
+        examples=["fink-query tags", "fink-query tags in_tns --n 100 --columns r:diaObjectId,f:xm_tns_fullname"])
+    tags.add_argument("tag", nargs="?", metavar="TAG", help="a tag the API can query, e.g. in_tns")
+    tags.add_argument("--n", type=_count(1), metavar="N", help="number of alerts (server default: 10)")
+    _add_window_options(tags, "alerts between START and STOP")
+
+    sso = _add_command(
+        commands, "sso", _sso, parents=[query, output, server],
+        summary="alerts of Solar System objects (/api/v1/sso)",
+        description="The alerts of Solar System objects, newest first, by name, number or designation.",
+        examples=["fink-query sso '2015 BC557' --columns r:midpointMjdTai,r:band,r:psfFlux",
+                  "fink-query sso 8467 --ephemerides -o 8467.ecsv"])
+    sso.add_argument("names", nargs="+", metavar="NAME", help="names, numbers or designations (quote spaces)")
+    sso.add_argument("--ephemerides", action="store_true", help="add the Miriade ephemerides at each alert")
+
+    resolve = _add_command(
+        commands, "resolve", _resolve, parents=[output, server],
+        summary="names <-> Rubin ids (/api/v1/resolver)",
+        description="Translate a TNS, SIMBAD or Solar System name to Rubin ids, or (--reverse) an id to names.",
+        examples=["fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"])
+    resolve.add_argument("name", metavar="NAME",
+                         help="a name, or with --reverse a diaObjectId (an ssObjectId for ssodnet)")
+    resolve.add_argument("--resolver", choices=RESOLVERS, default="tns", help="the name service (default: tns)")
+    resolve.add_argument("--reverse", action="store_true", help="resolve a Rubin id to names")
+    resolve.add_argument("--nmax", type=_count(1), metavar="N", help="at most N rows (tns; server default: 10)")
+
+    stats = _add_command(
+        commands, "stats", _stats, parents=[query, output, server],
+        summary="per-night counters of the alert stream (/api/v1/statistics)",
+        description="Fink's counters of the Rubin alert stream, one row per night, oldest first.",
+        examples=["fink-query stats 20251102", "fink-query stats 2025 --columns f:alerts,f:objects -o 2025.csv"])
+    stats.add_argument("date", nargs="?", default="", metavar="DATE",
+                       help="YYYY, YYYYMM or YYYYMMDD (a prefix of the night); every night by default")
+
+    cutout = _add_command(
+        commands, "cutout", _cutout, parents=[server],
+        summary="image stamp of an alert, FITS or PNG (/api/v1/cutouts)",
+        description="The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG.",
+        examples=["fink-query cutout 170424319673368579 -o stamp.fits",
+                  "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh"])
+    cutout.add_argument("dia_source_id", metavar="DIASOURCEID", help="the diaSourceId of the alert")
+    group = cutout.add_argument_group("image")
+    group.add_argument("--kind", choices=("Science", "Template", "Difference"), default="Science",
+                       help="which stamp (default: Science)")
+    group.add_argument("-f", "--format", dest="image_format", type=str.upper, choices=("FITS", "PNG"),
+                       help="FITS or PNG (default: PNG for a .png FILE, else FITS)")
+    group.add_argument("-o", "--output", metavar="FILE", help="write the image to FILE (else to redirected stdout)")
+    group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    group.add_argument("--stretch", choices=STRETCHES, help="PNG: intensity stretch (server default: sigmoid)")
+    group.add_argument("--colormap", metavar="NAME", help="PNG: a matplotlib colormap (default: grey levels)")
+    group.add_argument("--kernel", choices=KERNELS, help="PNG: smooth with a one-pixel kernel first")
+    return parser
+
+
+def _add_window_options(parser, what):
+    parser.add_argument("--start", type=_time, metavar="TIME",
+                        help=f"{what}: an ISO date (UTC) such as 2026-03-01, or an MJD (TAI)")
+    parser.add_argument("--stop", type=_time, metavar="TIME", help="see --start")
+
+
+# --- the queries: (client, arguments) -> Table, or bytes for an image ---------------------------
+
+def _fp(client, args):
+    return client.query_forced_photometry(args.id_list, columns=args.columns, output_format=args.transport,
+                                          verbose=not args.quiet)
+
+
+def _sources(client, args):
+    if args.time is not None and len(set(args.id_list)) > 1:
+        # the server would ignore the time for several ids: say it in the command's words
+        raise UsageError("--time selects sources of a single diaObjectId; give only one")
+    return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, columns=args.columns,
+                                output_format=args.transport, verbose=not args.quiet)
+
+
+def _object(client, args):
+    return client.query_object(args.id_list, columns=args.columns, output_format=args.transport,
+                               verbose=not args.quiet)
+
+
+def _schema(client, args):
+    return client.get_schema(args.endpoint)
+
+
+def _cone(client, args):
+    return client.query_region(_position(args.ra, args.dec), args.radius, n=args.n, start_time=args.start,
+                               stop_time=args.stop, window=args.window, columns=args.columns,
+                               output_format=args.transport)
+
+
+def _tags(client, args):
+    if args.tag is None:
+        return client.list_tags()
+    return client.query_tags(args.tag, n=args.n, start_time=args.start, stop_time=args.stop, columns=args.columns,
+                             output_format=args.transport)
+
+
+def _sso(client, args):
+    return client.query_sso(args.names, with_ephemerides=args.ephemerides, columns=args.columns,
+                            output_format=args.transport)
+
+
+def _resolve(client, args):
+    return client.resolve(args.name, resolver=args.resolver, reverse=args.reverse, nmax=args.nmax)
+
+
+def _stats(client, args):
+    return client.query_statistics(args.date, columns=args.columns, output_format=args.transport)
+
+
+def _cutout(client, args):
+    image = client.get_cutouts(args.dia_source_id, kind=args.kind, output_format=args.image_format,
+                               stretch=args.stretch, colormap=args.colormap, convolution_kernel=args.kernel)
+    if args.image_format == "PNG":
+        return image
+    if not len(image):  # no such diaSourceId: the client has already warned
+        return b""
+    buffer = io.BytesIO()
+    # the alert stamps are bare image extensions: 'silentfix' puts the primary HDU FITS files start with
+    image.writeto(buffer, output_verify="silentfix")
+    return buffer.getvalue()
+
+
+def _position(ra, dec):
+    """A SkyCoord from RA and Dec texts: decimal degrees, or sexagesimal (RA in hours unless it has units)."""
+    ra, dec = ra.strip(), dec.strip()
+    ra_unit = u.hourangle if re.search(r"[:\s]", ra) else u.deg
+    try:
+        return SkyCoord(Angle(ra, unit=ra_unit), Angle(dec, unit=u.deg), frame="icrs")
+    except (ValueError, TypeError, u.UnitsError) as error:
+        raise InvalidQueryError(f"could not read the position RA={ra!r} DEC={dec!r}: {error}") from error
+
+
+# --- ids ---------------------------------------------------------------------------------------
+
+def _ids_in(lines, source):
+    """The ids of a text, one or several a line, skipping blank lines and # comments; checked line by line."""
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        for token in _ID_SEPARATORS.split(line.split("#", 1)[0].strip()):
+            if not token:
+                continue
+            if not _ID_TEXT.fullmatch(token):
+                raise UsageError(f"{source}, line {number}: {token!r} is not a diaObjectId (digits only)")
+            ids.append(token)
+    return ids
+
+
+def _read_ids_file(name):
+    if name == "-":
+        return _ids_in(sys.stdin, "stdin")
+    try:
+        with open(name, encoding="utf-8") as handle:
+            return _ids_in(handle, name)
+    except OSError as error:
+        raise UsageError(f"cannot read the ids file: {error}") from error
+
+
+def _collect_ids(args):
+    """The ids of the arguments and of --ids-file, else of stdin when it is not a terminal."""
+    ids = list(args.ids)
+    if args.ids_file is not None:
+        ids += _read_ids_file(args.ids_file)
+    elif not ids and sys.stdin is not None and not sys.stdin.isatty():
+        ids = _ids_in(sys.stdin, "stdin")
+        if not ids:
+            raise UsageError("no diaObjectId given: stdin had none")
+    if not ids:
+        raise UsageError("no diaObjectId given: put them on the command line, in --ids-file FILE, or on stdin")
+    return ids
+
+
+# --- output ------------------------------------------------------------------------------------
+
+def _writable_formats():
+    """The formats Table.write knows, and those of them to advertise (not astropy's deprecated aliases)."""
+    formats = registry.get_formats(Table, "Write")
+    writable = formats[formats["Write"] == "Yes"]
+    return set(writable["Format"]), sorted(writable["Format"][writable["Deprecated"] != "Yes"])
+
+
+def _table_format(name, path):
+    """The astropy format to write: ``--format`` (checked), else guessed from FILE; None for the aligned print."""
+    writable, advertised = _writable_formats()
+    if name:
+        text = name.strip().lower()
+        # 'csv', 'ecsv', ... are astropy's short (deprecated) aliases of the ascii.* formats
+        text = f"ascii.{text}" if f"ascii.{text}" in writable else text
+        if text not in writable:
+            raise UsageError(f"astropy cannot write the format {name!r}; choose one of {', '.join(advertised)}")
+        return text
+    if path is None:
+        return None
+    guesses = registry.identify_format("write", Table, str(path), None, [], {})
+    if len(guesses) == 1:
+        return guesses[0]
+    suffix = Path(path).suffix.lower()
+    if suffix in _EXTENSION_FORMATS:
+        return _EXTENSION_FORMATS[suffix]
+    raise UsageError(f"cannot tell the format of {path} from its extension; give --format (e.g. ecsv, csv, fits, "
+                     "votable, parquet)")
+
+
+def _writable(table, fmt):
+    """A copy of ``table`` that ``fmt`` can hold: what some formats refuse is turned into text."""
+    table = table.copy(copy_data=False)
+    for name in table.colnames:
+        if table[name].dtype.kind == "O":  # the Unit objects of a schema table
+            table[name] = table[name].astype(str)
+    if fmt == "fits":
+        # a FITS header holds scalars only: keep the query (a dict) as JSON text rather than drop it
+        table.meta = {key: json.dumps(value) if isinstance(value, (dict, list)) else value
+                      for key, value in table.meta.items()}
+    elif fmt == "ascii.ipac":
+        # IPAC allows letters, digits and _ in names, and keywords in a form of its own
+        table.rename_columns(table.colnames, [name.replace(":", "_") for name in table.colnames])
+        table.meta = {"keywords": {key: {"value": json.dumps(value) if isinstance(value, (dict, list)) else value}
+                                   for key, value in table.meta.items()}}
+    return table
+
+
+def _write_atomically(path, write):
+    """Call ``write(temporary path)``, then rename that file to ``path``: a failure never leaves half a file."""
+    path = Path(path)
+    # same directory (so the rename is atomic) and same extensions (astropy gzips a .fits.gz, for one)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part{''.join(path.suffixes)}")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_table_file(table, fmt, path):
+    _write_atomically(path, lambda partial: _writable(table, fmt).write(partial, format=fmt, overwrite=True))
+
+
+def _check_format_works(fmt):
+    """Write a small table in ``fmt`` before querying: a missing package must not waste a long batch."""
+    sample = Table({"r:diaObjectId": [313761043604045880], "r:psfFlux": [1.5]})
+    sample["r:psfFlux"].unit = u.nJy
+    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _write_table_file(sample, fmt, Path(directory) / "sample")
+        except Exception as error:  # whatever the failure, the format is unusable here
+            raise UsageError(f"cannot write the {fmt} format: {type(error).__name__}: {error}") from error
+
+
+def _check_output_path(path, overwrite):
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} exists; use --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: the directory {path.parent} does not exist")
+
+
+def _prepare_output(args):
+    """Check the output choices before any request, and settle the table format."""
+    if args.output == "-":  # the usual spelling of stdout
+        args.output = None
+    if args.output is not None:
+        _check_output_path(args.output, args.overwrite)
+    if args.handler is _cutout:
+        if args.image_format is None:
+            args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
+        if args.output is None and sys.stdout.isatty():
+            raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
+        return
+    args.resolved_format = _table_format(args.table_format, args.output)
+    if args.resolved_format is None:
+        return
+    if args.output is None and args.resolved_format in _BINARY_FORMATS and sys.stdout.isatty():
+        raise UsageError(f"the {args.resolved_format} format is binary: give -o FILE or redirect stdout")
+    _check_format_works(args.resolved_format)
+
+
+def _print_aligned(table, args):
+    if not table.colnames:
+        return
+    width = args.max_width if args.max_width is not None else (None if sys.stdout.isatty() else -1)
+    lines = table.pformat(max_lines=args.max_lines, max_width=width)
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def _copy_to_stdout(path):
+    sys.stdout.flush()
+    with open(path, "rb") as handle:
+        sys.stdout.buffer.write(handle.read())
+    sys.stdout.buffer.flush()
+
+
+def _emit_table(table, args):
+    fmt = args.resolved_format
+    if args.output is not None:
+        _write_table_file(table, fmt, args.output)
+        if not args.quiet:
+            _say(f"{len(table)} rows written to {args.output} ({fmt})")
+    elif fmt is not None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "table"
+            _write_table_file(table, fmt, path)
+            _copy_to_stdout(path)
+    else:
+        _print_aligned(table, args)
+
+
+def _emit_image(data, args):
+    if not data:
+        if args.output is not None and not args.quiet:
+            _say(f"nothing written to {args.output}", "note")
+        return
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    if args.output.endswith(".gz"):  # as astropy does for tables
+        data = gzip.compress(data)
+    _write_atomically(args.output, lambda partial: partial.write_bytes(data))
+    if not args.quiet:
+        _say(f"{args.image_format} image of {len(data)} bytes written to {args.output}")
+
+
+# --- running -----------------------------------------------------------------------------------
+
+@contextmanager
+def _client(args):
+    """A client for --server, conf.server or the embedded replica, with --timeout and --retries applied."""
+    if args.replica:
+        try:
+            from .testing import FinkReplica  # imported here: the replica needs the optional 'replica' extra
+        except ImportError as error:
+            raise UsageError(f"--replica needs the replica's packages: pip install 'astroquery-fink[replica]' "
+                             f"({error})") from error
+        where = FinkReplica()
+    else:
+        where = nullcontext(args.server)
+    retries = conf.set_temp("max_retries", args.retries) if args.retries is not None else nullcontext()
+    with where as server, retries:
+        if args.replica and not args.quiet:
+            _say(f"querying the embedded replica at {server} (test data, not the live service)")
+        yield FinkClass(server=server, timeout=args.timeout)
+
+
+def _report_partial(error, args):
+    """Say which ids failed (and list them in --failed-ids FILE); the partial table is written as usual."""
+    _say(error, "error")
+    failed_ids_file = getattr(args, "failed_ids", None)
+    if failed_ids_file:
+        try:
+            Path(failed_ids_file).write_text("".join(f"{identifier}\n" for identifier in error.failed_ids))
+        except OSError as write_error:  # the rows obtained still get written
+            _say(f"cannot write the failed ids: {write_error}", "error")
+        else:
+            _say(f"the {len(error.failed_ids)} failed ids are in {failed_ids_file}: retry with --ids-file "
+                 f"{failed_ids_file}", "error")
+    elif len(error.failed_ids) > 10:
+        _say("--failed-ids FILE lists them all", "error")
+
+
+def _run(args):
+    """Run a parsed command; return the exit status."""
+    if args.replica and args.server:
+        raise UsageError("--server and --replica exclude each other")
+    if hasattr(args, "ids"):
+        args.id_list = _collect_ids(args)
+    _prepare_output(args)
+    status = EXIT_OK
+    try:
+        with _warnings_reported(args.quiet), _client(args) as client:
+            result = args.handler(client, args)
+    except IncompleteResultError as error:
+        _report_partial(error, args)
+        result, status = error.table, EXIT_PARTIAL
+    except (RemoteServiceError, AstroqueryTimeoutError, TableParseError) as error:
+        _say(error, "error")
+        return EXIT_SERVER
+    except requests.RequestException as error:  # what the client does not map to astroquery's exceptions
+        _say(f"the request to {args.server or conf.server} failed: {error}", "error")
+        return EXIT_SERVER
+    with _warnings_reported(args.quiet):
+        if isinstance(result, bytes):
+            _emit_image(result, args)
+        else:
+            _emit_table(result, args)
+    return status
+
+
+# argparse before Python 3.13 takes "-27:51:39.6" for an option, as it is not a plain negative
+# number; no fink-query option starts with a digit, so a leading space keeps such values positional.
+def _protect_negative_values(argv):
+    return [f" {token}" if re.match(r"-[0-9.]", token) else token for token in argv]
+
+
+def _with_default_command(argv):
+    """``python -m astroquery_fink [--replica] ID...``, the first command line, means ``fp``."""
+    if not any(token in COMMANDS for token in argv) and any(_ID_TEXT.fullmatch(token) for token in argv):
+        return ["fp", *argv]
+    return argv
+
+
+def main(argv=None):
+    """Run ``fink-query`` with ``argv`` (default: the command line); return the exit status."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _protect_negative_values(_with_default_command(argv))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, usage errors (status 2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        return _run(args)
+    except (UsageError, InvalidQueryError) as error:
+        _say(error, "error")
+        return EXIT_USAGE
+    except OSError as error:  # the output file could not be written
+        if isinstance(error, BrokenPipeError):
+            return _stdout_closed()
+        _say(error, "error")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+def _stdout_closed():
+    """The reader of stdout left (``fink-query ... | head``): stop quietly, as other filters do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's final flush does not complain
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

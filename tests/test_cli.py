@@ -1,0 +1,312 @@
+"""The ``fink-query`` command line, run as users run it: subprocesses against the session's replica.
+
+Sub-command help, the rarer commands and the fault paths run in process through ``cli.main``
+(same code, no interpreter start-up), so that the file stays fast.
+"""
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.io import fits
+from astropy.table import Table
+
+from astroquery_fink import FinkClass, conf
+from astroquery_fink.cli import COMMANDS, EXIT_OK, EXIT_PARTIAL, EXIT_SERVER, EXIT_USAGE, main
+
+OBJECT = "313761043604045880"  # has sources and forced photometry on the replica
+OTHERS = ("314003014107006318", "170261592629837872")
+UNKNOWN = "1"
+SOURCE = "170424319673368579"  # a diaSourceId with cutouts
+REPO = Path(__file__).resolve().parents[1]
+PYTHON_M = (sys.executable, "-m", "astroquery_fink")
+
+
+def run(*args, stdin="", command=PYTHON_M, cwd=None):
+    """Run the command line; ``stdin`` is what it reads (empty by default: never the test's terminal)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([*command, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=300)
+
+
+def assert_clean_failure(result, status):
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("fink-query: error: ")
+
+
+def ids_of(table):
+    return sorted({int(identifier) for identifier in table["r:diaObjectId"]})
+
+
+@pytest.fixture(scope="module")
+def expected_fp(fink_replica):
+    """What the client gets for the test object, to compare the command's output with."""
+    return FinkClass(server=fink_replica).query_forced_photometry(OBJECT)
+
+
+# --- through the entry point ------------------------------------------------------------------
+
+def test_fp_to_stdout_is_an_aligned_table(fink_replica, expected_fp):
+    result = run("fp", OBJECT, "--server", fink_replica)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stderr == ""
+    header, units, rule, *rows = result.stdout.splitlines()
+    assert header.split() == expected_fp.colnames
+    assert "nJy" in units.split() and set(rule) == {"-", " "}
+    assert len(rows) == len(expected_fp)  # every row by default, not a terminal's worth
+    assert all(OBJECT in row for row in rows)
+
+
+def test_fp_to_ecsv_keeps_units_and_ids(fink_replica, expected_fp, tmp_path):
+    result = run("fp", OBJECT, "--server", fink_replica, "-o", "lc.ecsv", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout == ""
+    assert f"{len(expected_fp)} rows written to lc.ecsv" in result.stderr
+    table = Table.read(tmp_path / "lc.ecsv")
+    assert table.colnames == expected_fp.colnames
+    assert table["r:psfFlux"].unit == u.nJy
+    assert table["r:midpointMjdTai"].unit == u.d
+    assert table["r:diaObjectId"].dtype == np.int64
+    assert table["r:diaObjectId"][0] == int(OBJECT)  # exact: 18 digits do not survive a float
+    np.testing.assert_array_equal(table["r:diaForcedSourceId"], expected_fp["r:diaForcedSourceId"])
+    assert table.meta["endpoint"] == "/api/v1/fp"
+
+    again = run("fp", OBJECT, "--server", fink_replica, "-o", "lc.ecsv", cwd=tmp_path)
+    assert_clean_failure(again, EXIT_USAGE)
+    assert "lc.ecsv exists; use --overwrite" in again.stderr
+    assert run("fp", OBJECT, "--server", fink_replica, "-o", "lc.ecsv", "--overwrite", "-q",
+               cwd=tmp_path).returncode == EXIT_OK
+
+
+def test_ids_from_a_file(fink_replica, tmp_path):
+    (tmp_path / "ids.txt").write_text(f"# my sample\n{OBJECT}\n\n{OTHERS[0]}  # a comment\n{OTHERS[1]}\n{OBJECT}\n")
+    result = run("fp", "--ids-file", "ids.txt", "--server", fink_replica, "--columns", "r:diaObjectId,r:psfFlux",
+                 "-o", "batch.ecsv", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(tmp_path / "batch.ecsv")
+    expected = FinkClass(server=fink_replica).query_forced_photometry([OBJECT, *OTHERS], columns="r:diaObjectId")
+    assert ids_of(table) == sorted(int(identifier) for identifier in [OBJECT, *OTHERS])
+    assert len(table) == len(expected)  # the duplicate id does not double its rows
+
+
+@pytest.mark.parametrize("arguments", [(), ("--ids-file", "-")], ids=["implicit", "dash"])
+def test_ids_from_stdin(fink_replica, arguments):
+    stdin = f"{OBJECT}\n{OTHERS[0]}\n{OBJECT}\n"
+    result = run("object", *arguments, "--server", fink_replica, "--columns", "r:diaObjectId,r:ra,r:dec",
+                 "--format", "ecsv", stdin=stdin)
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(result.stdout, format="ascii.ecsv")
+    assert ids_of(table) == sorted([int(OBJECT), int(OTHERS[0])])
+    assert table["r:ra"].unit == u.deg
+
+
+def test_csv_to_stdout(fink_replica, expected_fp):
+    result = run("fp", OBJECT, "--server", fink_replica, "--format", "csv", "--transport", "parquet")
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(result.stdout, format="ascii.csv")
+    assert table.colnames == expected_fp.colnames
+    assert table["r:diaObjectId"].dtype == np.int64 and set(table["r:diaObjectId"]) == {int(OBJECT)}
+    np.testing.assert_allclose(table["r:psfFlux"].filled(np.nan), expected_fp["r:psfFlux"].filled(np.nan))
+
+
+def test_schema(fink_replica, tmp_path):
+    result = run("schema", "fp", "--server", fink_replica)
+    assert result.returncode == EXIT_OK, result.stderr
+    flux = next(line for line in result.stdout.splitlines() if line.split()[0] == "r:psfFlux")
+    assert "nJy" in flux.split()
+    # the unit column holds Unit objects, which ECSV cannot store as such: written as text
+    assert run("schema", "fp", "--server", fink_replica, "-o", "fp.ecsv", cwd=tmp_path).returncode == EXIT_OK
+    schema = Table.read(tmp_path / "fp.ecsv")
+    schema.add_index("name")
+    assert schema.loc["r:psfFlux"]["unit"] == "nJy"
+
+
+@pytest.mark.parametrize("position", [("53.2514", "-27.861"), ("03:33:00.336", "-27:51:39.6")],
+                         ids=["degrees", "sexagesimal"])
+def test_cone(fink_replica, position):
+    result = run("cone", *position, "--radius", "10arcsec", "--server", fink_replica, "--format", "ecsv")
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(result.stdout, format="ascii.ecsv")
+    assert len(table) == 2
+    assert (table["v:separation_degree"] <= 10 / 3600).all()
+    assert table["v:separation_degree"].unit == u.deg
+
+
+def test_bad_id_is_refused(fink_replica):
+    result = run("fp", "abc", "--server", fink_replica)
+    assert_clean_failure(result, EXIT_USAGE)
+    assert "'abc'" in result.stderr and "digits" in result.stderr
+    assert result.stdout == ""
+
+
+def test_unreachable_server():
+    result = run("fp", OBJECT, "--server", "http://127.0.0.1:9", "--retries", "0")
+    assert_clean_failure(result, EXIT_SERVER)
+    assert "http://127.0.0.1:9" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_unknown_id_is_no_data(fink_replica, expected_fp, tmp_path):
+    result = run("fp", UNKNOWN, "--server", fink_replica, "-o", "none.ecsv", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stderr.startswith("fink-query: note: The Fink API has no data")
+    assert "Traceback" not in result.stderr
+    empty = Table.read(tmp_path / "none.ecsv")
+    assert len(empty) == 0 and empty.colnames == expected_fp.colnames
+    assert empty["r:psfFlux"].unit == u.nJy
+
+    quiet = run("fp", UNKNOWN, "--server", fink_replica, "--quiet")
+    assert quiet.returncode == EXIT_OK and quiet.stderr == ""
+
+
+def test_help():
+    result = run("--help")
+    assert result.returncode == EXIT_OK
+    assert result.stdout.startswith("usage: fink-query")
+    for command in COMMANDS:
+        assert f"    {command} " in result.stdout
+    assert "exit status:" in result.stdout
+
+
+def test_replica_option(tmp_path):
+    result = run("fp", OBJECT, "--replica", "-o", "lc.fits", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "embedded replica" in result.stderr
+    table = Table.read(tmp_path / "lc.fits")
+    assert table["r:psfFlux"].unit == u.nJy and table["r:diaObjectId"][0] == int(OBJECT)
+
+
+def test_first_command_line_still_works():
+    """``python -m astroquery_fink [--replica] ID...`` (README, .ci/run) means ``fp``."""
+    result = run("--replica", OBJECT, "--quiet")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "r:psfFlux" in result.stdout.splitlines()[0]
+
+
+def test_console_script(fink_replica):
+    script = shutil.which("fink-query")
+    if script is None:
+        pytest.skip("the fink-query console script is not installed (pip install -e .)")
+    result = run("fp", OBJECT, "--server", fink_replica, "--format", "csv", "--columns", "r:diaObjectId",
+                 command=(script,))
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout.splitlines()[:2] == ["r:diaObjectId", OBJECT]
+
+
+# --- in process: help of every command, the other commands, formats and faults -----------------
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_help(command, capsys):
+    assert main([command, "--help"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: fink-query {command}")
+    assert "examples:\n  fink-query " in text and "exit status:" in text
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == EXIT_USAGE
+    assert main(["fp", OBJECT, "--replica", "--server", "http://x.org"]) == EXIT_USAGE
+    assert main(["fp", OBJECT, "--format", "no-such-format"]) == EXIT_USAGE
+    assert main(["cone", "1", "2", "--radius", "10m"]) == EXIT_USAGE  # metres, not minutes
+    assert main(["fp", OBJECT, "-o", "lc.txt"]) == EXIT_USAGE  # format unknown: refused before the query
+    err = capsys.readouterr().err
+    assert "exclude each other" in err and "no-such-format" in err and "is not an angle" in err
+    assert "cannot tell the format of lc.txt" in err
+
+
+def test_ids_file_errors_name_the_line(tmp_path, capsys):
+    (tmp_path / "ids.txt").write_text(f"{OBJECT}\nZTF21abc\n")
+    assert main(["fp", "--ids-file", str(tmp_path / "ids.txt")]) == EXIT_USAGE
+    assert "ids.txt, line 2: 'ZTF21abc' is not a diaObjectId" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("lc.fits", None), ("lc.parquet", None), ("lc.xml", None),
+                                           ("lc.vot", "votable"), ("lc.tbl", None)])
+def test_file_formats(fink_replica, tmp_path, capsys, name, fmt):
+    arguments = ["fp", OBJECT, "--server", fink_replica, "-o", str(tmp_path / name), "--quiet"]
+    assert main(arguments + (["--format", fmt] if fmt else [])) == EXIT_OK
+    assert capsys.readouterr().err == ""  # no warning from astropy's writers either
+    reader = {".xml": "votable", ".vot": "votable", ".tbl": "ascii.ipac"}.get(Path(name).suffix)
+    options = {"use_names_over_ids": True} if reader == "votable" else {}  # the IDs are r_psfFlux...
+    table = Table.read(tmp_path / name, format=reader, **options)
+    # IPAC allows no colon in names: r:psfFlux becomes r_psfFlux there
+    flux, identifier = ("r_psfFlux", "r_diaObjectId") if name.endswith(".tbl") else ("r:psfFlux", "r:diaObjectId")
+    assert table[flux].unit == u.nJy
+    assert table[identifier].dtype.kind == "i" and table[identifier][0] == int(OBJECT)
+
+
+def test_binary_format_needs_a_file_or_a_pipe(fink_replica, capsysbinary, monkeypatch):
+    assert main(["fp", OBJECT, "--server", fink_replica, "--format", "fits", "-q"]) == EXIT_OK
+    assert fits.open(io.BytesIO(capsysbinary.readouterr().out))[1].columns["r:diaObjectId"].format == "K"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["fp", OBJECT, "--server", fink_replica, "--format", "fits"]) == EXIT_USAGE
+    assert b"binary" in capsysbinary.readouterr().err
+
+
+def test_client_warnings_are_one_line_each(fink_replica, capsys):
+    assert main(["tags", "in_tns", "--n", "2", "--columns", "r:diaObjectId,r:nosuch", "--server", fink_replica]) == 0
+    captured = capsys.readouterr()
+    warnings = captured.err.splitlines()
+    assert len(warnings) == 2 and all(line.startswith("fink-query: warning: ") for line in warnings)
+    assert "r:nosuch" in captured.err and "raise n" in captured.err
+    assert len(captured.out.splitlines()) == 2 + 2  # header, rule, two alerts
+
+
+def test_tags_sso_resolve_stats(fink_replica, capsys):
+    assert main(["tags", "--server", fink_replica, "--format", "csv"]) == EXIT_OK
+    assert "in_tns" in capsys.readouterr().out
+    assert main(["sso", "2015 BC557", "--columns", "r:midpointMjdTai,r:psfFlux", "--server", fink_replica]) == EXIT_OK
+    assert "2015 BC557" in capsys.readouterr().out
+    assert main(["resolve", "SN 2022and", "--server", fink_replica]) == EXIT_OK
+    assert "ZTF22aaaifcx" in capsys.readouterr().out
+    assert main(["resolve", OBJECT, "--reverse", "--server", fink_replica]) == EXIT_OK
+    assert OBJECT in capsys.readouterr().out
+    assert main(["stats", "20250906", "--columns", "f:alerts", "--server", fink_replica, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split(",")[1] == "20250906"
+    assert main(["tags", "no_such_tag", "--server", fink_replica]) == EXIT_USAGE
+    assert "is not a Fink tag" in capsys.readouterr().err
+
+
+def test_cutout(fink_replica, tmp_path, capsys):
+    assert main(["cutout", SOURCE, "--server", fink_replica, "-o", str(tmp_path / "stamp.fits")]) == EXIT_OK
+    with fits.open(tmp_path / "stamp.fits") as hdus:
+        assert hdus[1].data.shape == (30, 30)
+    assert main(["cutout", SOURCE, "--kind", "Difference", "--server", fink_replica,
+                 "-o", str(tmp_path / "stamp.png")]) == EXIT_OK
+    assert (tmp_path / "stamp.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["cutout", UNKNOWN, "--server", fink_replica, "-o", str(tmp_path / "none.fits")]) == EXIT_OK
+    assert not (tmp_path / "none.fits").exists()
+    assert "no Science cutout" in capsys.readouterr().err
+
+
+def test_partial_batch_exit_3(fink_replica_server, tmp_path, capsys):
+    fink_replica_server.inject("500", endpoint="fp", ids=[OTHERS[0]])
+    output, failed = tmp_path / "lc.ecsv", tmp_path / "failed.txt"
+    with conf.set_temp("max_ids_per_request", 1), conf.set_temp("max_workers", 1):
+        status = main(["fp", OBJECT, OTHERS[0], "--server", fink_replica_server.url, "--columns", "r:diaObjectId",
+                       "-o", str(output), "--failed-ids", str(failed)])
+    assert status == EXIT_PARTIAL
+    assert ids_of(Table.read(output)) == [int(OBJECT)]  # what did come back is written
+    assert failed.read_text() == f"{OTHERS[0]}\n"
+    err = capsys.readouterr().err
+    assert err.startswith("fink-query: error: 1 of 2 requests") and OTHERS[0] in err and "Traceback" not in err
+
+
+def test_timeout_exit_1(fink_replica_server, capsys):
+    fink_replica_server.inject("slow", endpoint="fp", delay=3)
+    status = main(["fp", OBJECT, "--server", fink_replica_server.url, "--timeout", "0.3", "--retries", "0"])
+    assert status == EXIT_SERVER
+    err = capsys.readouterr().err
+    assert err.startswith("fink-query: error: ") and fink_replica_server.url in err and "0.3 s" in err
+
+
+def test_replica_extra_missing(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "astroquery_fink.testing", None)  # as if flask & co. were not installed
+    assert main(["fp", OBJECT, "--replica"]) == EXIT_USAGE
+    assert "pip install 'astroquery-fink[replica]'" in capsys.readouterr().err
