@@ -10,6 +10,14 @@ from .recorded import FakeServer
 
 
 def pytest_addoption(parser):
+    # docs/conftest.py defines the same option when docs/ is collected alone; either may come first
+    try:
+        _add_server_option(parser)
+    except ValueError:
+        pass
+
+
+def _add_server_option(parser):
     parser.addoption(
         "--fink-server",
         default=os.environ.get("FINK_TEST_SERVER", "live"),
