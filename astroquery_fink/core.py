@@ -1,6 +1,8 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
 import json
 import logging
+import re
+import textwrap
 import time
 import warnings
 
@@ -61,6 +63,43 @@ _CONE_N = 1000
 _TAGS_N = 10
 _RESOLVER_NMAX = 10
 
+# Parameter texts shared by several methods, filled into their docstrings by `_shared_docs`
+# so that each is written once.
+_SHARED_DOCS = {
+    "format_option": """output_format : {"votable", "json", "csv", "parquet"}
+    Transport format; the returned table is the same for all four.""",
+    "cache_option": """cache : bool
+    If `True`, reuse an answer cached on disk by astroquery (see ``clear_cache()``); off by
+    default because alert data change every night.""",
+    "payload_option": """get_query_payload : bool
+    If `True`, return the JSON body that would be posted, without sending it.""",
+    "split_payload_option": """get_query_payload : bool
+    If `True`, return the JSON body that would be posted, without sending it (a list of
+    bodies when the ids fill several requests).""",
+    "split_options": """verbose : bool
+    Show a progress bar when the ids fill several requests (on a terminal only).
+on_error : {"raise", "warn"}
+    When some requests of a long id list still fail after their retries: raise
+    `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
+    the failed ids), or return the partial table with a warning naming them.""",
+    "query_errors": """astroquery.exceptions.InvalidQueryError
+    Bad input (before any request), or a query the server rejected.
+astroquery.exceptions.RemoteServiceError
+    The server failed (HTTP 5xx).
+astroquery.exceptions.TimeoutError
+    No answer within ``timeout`` seconds.""",
+}
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{\{(?P<name>\w+)\}\}$", re.MULTILINE)
+
+
+def _shared_docs(function):
+    """Fill the ``{{name}}`` lines of a docstring with the shared texts, at their indentation."""
+    if function.__doc__ is None:  # python -OO strips docstrings
+        return function
+    function.__doc__ = _PLACEHOLDER.sub(
+        lambda match: textwrap.indent(_SHARED_DOCS[match["name"]], match["indent"]), function.__doc__)
+    return function
+
 
 class FinkClass(BaseQuery):
     """
@@ -118,6 +157,7 @@ class FinkClass(BaseQuery):
 
     # --- public methods ----------------------------------------------------------------------
 
+    @_shared_docs
     def query_object(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
                      get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -131,20 +171,10 @@ class FinkClass(BaseQuery):
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:ra", "r:dec", "r:nDiaSources"]``;
             all columns (about 90) by default.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery (see ``clear_cache()``);
-            off by default because alert data change every night.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it (a list of
-            bodies when the ids fill several requests).
-        verbose : bool
-            Show a progress bar when the ids fill several requests (on a terminal only).
-        on_error : {"raise", "warn"}
-            When some requests of a long id list still fail after their retries: raise
-            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
-            the failed ids), or return the partial table with a warning naming them.
+        {{format_option}}
+        {{cache_option}}
+        {{split_payload_option}}
+        {{split_options}}
 
         Returns
         -------
@@ -153,12 +183,7 @@ class FinkClass(BaseQuery):
 
         Raises
         ------
-        astroquery.exceptions.InvalidQueryError
-            Bad input (before any request), or a query the server rejected.
-        astroquery.exceptions.RemoteServiceError
-            The server failed (HTTP 5xx).
-        astroquery.exceptions.TimeoutError
-            No answer within ``timeout`` seconds.
+        {{query_errors}}
 
         Examples
         --------
@@ -172,6 +197,7 @@ class FinkClass(BaseQuery):
         return self._query_ids("objects", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
+    @_shared_docs
     def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
                       cache=False, get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -187,19 +213,10 @@ class FinkClass(BaseQuery):
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``"r:midpointMjdTai,r:psfFlux,r:band"``;
             all columns (about 130) by default, which is slower.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it (a list of
-            bodies when the ids fill several requests).
-        verbose : bool
-            Show a progress bar when the ids fill several requests (on a terminal only).
-        on_error : {"raise", "warn"}
-            When some requests of a long id list still fail after their retries: raise
-            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
-            the failed ids), or return the partial table with a warning naming them.
+        {{format_option}}
+        {{cache_option}}
+        {{split_payload_option}}
+        {{split_options}}
 
         Returns
         -------
@@ -208,12 +225,7 @@ class FinkClass(BaseQuery):
 
         Raises
         ------
-        astroquery.exceptions.InvalidQueryError
-            Bad input (before any request), or a query the server rejected.
-        astroquery.exceptions.RemoteServiceError
-            The server failed (HTTP 5xx).
-        astroquery.exceptions.TimeoutError
-            No answer within ``timeout`` seconds.
+        {{query_errors}}
 
         Examples
         --------
@@ -232,6 +244,7 @@ class FinkClass(BaseQuery):
         return self._query_ids("sources", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
+    @_shared_docs
     def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
                                 get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -244,19 +257,10 @@ class FinkClass(BaseQuery):
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:midpointMjdTai", "r:psfFlux"]``;
             all 15 columns by default.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it (a list of
-            bodies when the ids fill several requests).
-        verbose : bool
-            Show a progress bar when the ids fill several requests (on a terminal only).
-        on_error : {"raise", "warn"}
-            When some requests of a long id list still fail after their retries: raise
-            `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
-            the failed ids), or return the partial table with a warning naming them.
+        {{format_option}}
+        {{cache_option}}
+        {{split_payload_option}}
+        {{split_options}}
 
         Returns
         -------
@@ -265,12 +269,7 @@ class FinkClass(BaseQuery):
 
         Raises
         ------
-        astroquery.exceptions.InvalidQueryError
-            Bad input (before any request), or a query the server rejected.
-        astroquery.exceptions.RemoteServiceError
-            The server failed (HTTP 5xx).
-        astroquery.exceptions.TimeoutError
-            No answer within ``timeout`` seconds.
+        {{query_errors}}
 
         Examples
         --------
@@ -285,6 +284,7 @@ class FinkClass(BaseQuery):
         return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
+    @_shared_docs
     def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
                        verbose=True, on_error="raise"):
         """
@@ -335,12 +335,7 @@ class FinkClass(BaseQuery):
 
         Raises
         ------
-        astroquery.exceptions.InvalidQueryError
-            Bad input (before any request), or a query the server rejected.
-        astroquery.exceptions.RemoteServiceError
-            The server failed (HTTP 5xx).
-        astroquery.exceptions.TimeoutError
-            No answer within ``timeout`` seconds.
+        {{query_errors}}
 
         Examples
         --------
@@ -371,6 +366,7 @@ class FinkClass(BaseQuery):
                           NoResultsWarning, stacklevel=2)
         return lightcurve
 
+    @_shared_docs
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):
         """
         Describe the columns an endpoint returns (``/api/v1/schema``).
@@ -385,8 +381,7 @@ class FinkClass(BaseQuery):
             ``"statistics"`` or ``"tags"``, with or without the ``/api/v1/`` prefix.
         cache : bool
             Reuse a cached answer (default: the schema changes rarely).
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{payload_option}}
 
         Returns
         -------
@@ -418,6 +413,7 @@ class FinkClass(BaseQuery):
         table.meta.update(endpoint=_API + "schema", url=response.url, query=payload)
         return table
 
+    @_shared_docs
     def query_region(self, coordinates, radius, *, n=None, start_time=None, stop_time=None, window=None,
                      columns=None, output_format="votable", cache=False, get_query_payload=False):
         """
@@ -445,12 +441,9 @@ class FinkClass(BaseQuery):
             Column names with their family prefix; ``r:ra``, ``r:dec`` and ``r:midpointMjdTai``
             are always returned, and ``f:firstDiaSourceMjdTaiFink`` is added when a time is given
             (the server needs it to filter).
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{format_option}}
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
@@ -532,6 +525,7 @@ class FinkClass(BaseQuery):
         table.meta.update(endpoint=_API + "tags", url=response.url)
         return table
 
+    @_shared_docs
     def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable",
                    cache=False, get_query_payload=False):
         """
@@ -548,10 +542,8 @@ class FinkClass(BaseQuery):
             number is an MJD in TAI. The server's defaults are 2019-11-01 and now.
         columns : str or list of str, optional
             Column names with their family prefix; all (about 130, as `query_sources`) by default.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
+        {{format_option}}
+        {{cache_option}}
         get_query_payload : bool
             If `True`, return the JSON body that would be posted, without sending it (the tag is
             then not checked against the server's list).
@@ -591,6 +583,7 @@ class FinkClass(BaseQuery):
         _warn_if_capped(table, payload["n"], "n")
         return table
 
+    @_shared_docs
     def query_sso(self, name_or_number, *, with_ephemerides=False, columns=None, output_format="votable",
                   cache=False, get_query_payload=False):
         """
@@ -606,12 +599,9 @@ class FinkClass(BaseQuery):
             magnitudes) and the reduced magnitude ``i:magpsf_red``.
         columns : str or list of str, optional
             Column names with their family prefix; all (about 140) by default.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{format_option}}
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
@@ -637,6 +627,7 @@ class FinkClass(BaseQuery):
         return self._query_table("sso", payload, cache=cache, key="sso_ephemerides" if with_ephemerides else "sso",
                                  subject=f"for {payload['n_or_d']}")
 
+    @_shared_docs
     def resolve(self, name, *, resolver="tns", reverse=False, nmax=None, cache=False, get_query_payload=False):
         """
         Translate between astronomical names and Rubin identifiers (``/api/v1/resolver``).
@@ -652,10 +643,8 @@ class FinkClass(BaseQuery):
             Resolve a Rubin identifier to names instead.
         nmax : int, optional
             Maximum number of rows (tns); the server's default is 10.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
@@ -693,6 +682,7 @@ class FinkClass(BaseQuery):
             _warn_if_capped(table, payload.get("nmax", _RESOLVER_NMAX), "nmax")
         return table
 
+    @_shared_docs
     def get_cutouts(self, dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,
                     convolution_kernel=None, cache=False, get_query_payload=False):
         """
@@ -713,10 +703,8 @@ class FinkClass(BaseQuery):
             PNG only: a matplotlib colormap name; grey levels by default.
         convolution_kernel : {"gauss", "box"}, optional
             PNG only: smooth the image with a one-pixel kernel first.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
@@ -748,6 +736,7 @@ class FinkClass(BaseQuery):
             self._forget()
             raise
 
+    @_shared_docs
     def query_statistics(self, date="", *, columns=None, output_format="votable", cache=False,
                          get_query_payload=False):
         """
@@ -760,12 +749,9 @@ class FinkClass(BaseQuery):
             every night.
         columns : str or list of str, optional
             Column names such as ``"f:alerts,f:objects"``; ``f:night`` always comes back.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{format_option}}
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
@@ -788,6 +774,7 @@ class FinkClass(BaseQuery):
             return payload
         return self._query_table("statistics", payload, cache=cache, subject=f"for the night(s) {payload['date']!r}")
 
+    @_shared_docs
     def query_skymap(self, *, event_name=None, skymap=None, credible_level, output_format="votable", cache=False,
                      get_query_payload=False):
         """
@@ -801,12 +788,9 @@ class FinkClass(BaseQuery):
             Or a bayestar map of your own: the path or the bytes of a (gzipped) FITS file.
         credible_level : float
             Keep the sky within this credible level, in (0, 1], e.g. 0.9.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse an answer cached on disk by astroquery; off by default.
-        get_query_payload : bool
-            If `True`, return the JSON body that would be posted, without sending it.
+        {{format_option}}
+        {{cache_option}}
+        {{payload_option}}
 
         Returns
         -------
