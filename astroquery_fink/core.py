@@ -514,16 +514,11 @@ class FinkClass(BaseQuery):
         >>> "in_tns" in tags["tag"]  # doctest: +REMOTE_DATA
         True
         """
-        response = self._send("GET", "tags", None, cache=cache)
-        try:
-            listing = json.loads(response.content)
-            rows = [(tag, bool(info["API support"]), str(info["description"])) for tag, info in sorted(listing.items())]
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            self._forget()
-            raise TableParseError(f"could not read the list of tags from {response.url}: {error}") from error
-        table = _listing_table(rows, ("tag", "api_support", "description"), (str, bool, str))
-        table.meta.update(endpoint=_API + "tags", url=response.url)
-        return table
+        return self._listing(
+            "tags",
+            lambda listing: [(tag, bool(info["API support"]), str(info["description"]))
+                             for tag, info in sorted(listing.items())],
+            ("tag", "api_support", "description"), (str, bool, str), cache=cache)
 
     @_shared_docs
     def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable",
@@ -831,15 +826,8 @@ class FinkClass(BaseQuery):
         >>> "b_is_new" in blocks["block"]  # doctest: +REMOTE_DATA
         True
         """
-        response = self._send("GET", "blocks", None, cache=cache)
-        try:
-            rows = [(block, str(text)) for block, text in sorted(json.loads(response.content).items())]
-        except (ValueError, TypeError, AttributeError) as error:
-            self._forget()
-            raise TableParseError(f"could not read the list of blocks from {response.url}: {error}") from error
-        table = _listing_table(rows, ("block", "description"), (str, str))
-        table.meta.update(endpoint=_API + "blocks", url=response.url)
-        return table
+        return self._listing("blocks", lambda listing: [(block, str(text)) for block, text in sorted(listing.items())],
+                             ("block", "description"), (str, str), cache=cache)
 
     # --- shared machinery ----------------------------------------------------------------------
 
@@ -884,6 +872,18 @@ class FinkClass(BaseQuery):
                 query.remove_cache_file(self.cache_location)
             except OSError:
                 pass
+
+    def _listing(self, endpoint, rows_of, names, dtypes, *, cache):
+        """GET a JSON listing (tags, blocks) and return its rows, made by ``rows_of``, as a Table."""
+        response = self._send("GET", endpoint, None, cache=cache)
+        try:
+            rows = rows_of(json.loads(response.content))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            self._forget()
+            raise TableParseError(f"could not read the list of {endpoint} from {response.url}: {error}") from error
+        table = _listing_table(rows, names, dtypes)
+        table.meta.update(endpoint=_API + endpoint, url=response.url)
+        return table
 
     def _check_tag(self, tag):
         """Refuse a tag the server does not know or cannot query, listing the valid ones."""
