@@ -3,7 +3,6 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-import numpy as np
 from astropy.table import Table, vstack
 from astropy.utils.console import ProgressBar
 
@@ -78,21 +77,16 @@ def fetch_chunks(fetch, chunks, *, max_workers, progress):
     return results, [(chunks[index], failed[index]) for index in sorted(failed)]
 
 
-def merge_tables(tables, *, time_column="r:midpointMjdTai"):
+def merge_tables(tables):
     """
-    Stack the tables of several requests into one, in a deterministic order.
+    Stack the tables of several requests into one, in request order.
 
-    Chunks are stacked in request order; when ``time_column`` is present the rows are then
-    sorted newest first across all chunks (stable), as one request for every id would be.
+    The rows are put in the documented order afterwards, by `astroquery_fink.order.order_rows`.
     """
     tables = [table for table in tables if table is not None and len(table.colnames)]
     if not tables:
         return Table()
-    merged = tables[0] if len(tables) == 1 else vstack(tables, join_type="outer", metadata_conflicts="silent")
-    if time_column in merged.colnames and len(tables) > 1:
-        times = np.ma.filled(np.ma.asarray(merged[time_column], dtype=float), -np.inf)
-        merged = merged[np.argsort(-times, kind="stable")]
-    return merged
+    return tables[0] if len(tables) == 1 else vstack(tables, join_type="outer", metadata_conflicts="silent")
 
 
 class WorkerClients:

@@ -537,7 +537,11 @@ def _write_atomically(path, write):
 
 
 def _write_table_file(table, fmt, path):
-    _write_atomically(path, lambda partial: _writable(table, fmt).write(partial, format=fmt, overwrite=True))
+    with warnings.catch_warnings():
+        # FITS keeps a longer meta key ("transport") as a standard HIERARCH card, after a warning
+        # that only says so
+        warnings.filterwarnings("ignore", message="Keyword name .* is greater than 8 characters")
+        _write_atomically(path, lambda partial: _writable(table, fmt).write(partial, format=fmt, overwrite=True))
 
 
 def _check_format_works(fmt):

@@ -30,6 +30,7 @@ from .decode import decode_table
 from .errors import error_for_response
 from .exceptions import IncompleteResultError, IncompleteResultWarning
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
+from .order import ORDER_COLUMNS, order_rows
 from .payload import (
     id_payload,
     normalize_columns,
@@ -54,14 +55,16 @@ __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
 
 _API = "/api/v1/"
 #: The server reads at most this many rows per HBase scan, i.e. per object and per request, in
-#: ascending row-key (time) order: beyond it the newest rows are silently missing (spec §1.1).
+#: ascending row-key (time) order: beyond it the newest rows are silently missing.
 SERVER_SCAN_LIMIT = 10_000
 # Routes whose rows come from one scan per requested object.
 _SCANNED_PER_OBJECT = ("sources", "fp")
-# Server defaults of the limits the client reports on (spec §2.4, §2.8, §2.9).
+# Server defaults of the limits the client reports on: cone rows per HEALPix pixel, tag rows, resolver rows.
 _CONE_N = 1000
 _TAGS_N = 10
 _RESOLVER_NMAX = 10
+# Transports whose server-side writers crash on ordinary data; CSV is asked for instead.
+_CSV_FALLBACK_FROM = ("votable", "parquet")
 
 # Parameter texts shared by several methods, filled into their docstrings by `_shared_docs`
 # so that each is written once.
@@ -193,7 +196,8 @@ class FinkClass(BaseQuery):
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:dec', 'r:nDiaSources', 'r:ra']
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
+        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
+                             required=ORDER_COLUMNS["objects"])
         return self._query_ids("objects", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
@@ -235,10 +239,11 @@ class FinkClass(BaseQuery):
         >>> lc["r:psfFlux"].unit, lc["r:midpointMjdTai"].unit  # doctest: +REMOTE_DATA
         (Unit("nJy"), Unit("d"))
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
+        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
+                             required=ORDER_COLUMNS["sources"])
         if midpoint_mjd_tai is not None:
             if "," in payload["diaObjectId"]:
-                # the server silently ignores the time when several ids are given (spec §2.1)
+                # the server silently ignores the time when several ids are given
                 raise InvalidQueryError("midpoint_mjd_tai can only be used with a single dia_object_id.")
             payload["midpointMjdTai"] = normalize_mjd(midpoint_mjd_tai)
         return self._query_ids("sources", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
@@ -280,7 +285,8 @@ class FinkClass(BaseQuery):
         >>> Fink.query_forced_photometry(313761043604045880, get_query_payload=True)
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format)
+        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
+                             required=ORDER_COLUMNS["fp"])
         return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
@@ -408,7 +414,7 @@ class FinkClass(BaseQuery):
             self._forget()
             raise TableParseError(f"could not read the schema answer of {response.url}: {error}") from error
         self._descriptions[short] = dict(zip(table["name"], table["description"], strict=True))
-        if short == "tags":  # tags rows are sources rows (spec §2.9)
+        if short == "tags":  # tags rows are sources rows (same storage columns)
             self._descriptions["sources"] = self._descriptions["tags"]
         table.meta.update(endpoint=_API + "schema", url=response.url, query=payload)
         return table
@@ -474,7 +480,7 @@ class FinkClass(BaseQuery):
             payload["stopdate"] = normalize_time(stop_time, name="stop_time")
         if window is not None:
             if start_time is None:
-                # the server ignores a window without a start (spec §2.4): say so instead
+                # the server ignores a window without a start: say so instead
                 raise InvalidQueryError("window needs start_time: it counts days from start_time.")
             payload["window"] = _days(window)
         selection = normalize_columns(columns)
@@ -567,7 +573,7 @@ class FinkClass(BaseQuery):
             payload["startdate"] = normalize_time(start_time, name="start_time")
         if stop_time is not None:
             payload["stopdate"] = normalize_time(stop_time, name="stop_time")
-        selection = normalize_columns(columns)
+        selection = normalize_columns(columns, required=ORDER_COLUMNS["tags"])
         if selection is not None:
             payload["columns"] = selection
         payload["output-format"] = normalize_output_format(output_format)
@@ -612,8 +618,8 @@ class FinkClass(BaseQuery):
         """
         payload = {"n_or_d": normalize_names(name_or_number)}
         if with_ephemerides:
-            payload["withEphem"] = True  # JSON true: the server ignores "true" and 1 (spec §1.2)
-        selection = normalize_columns(columns)
+            payload["withEphem"] = True  # JSON true: the server ignores "true" and 1
+        selection = normalize_columns(columns, required=ORDER_COLUMNS["sso"])
         if selection is not None:
             payload["columns"] = selection
         payload["output-format"] = normalize_output_format(output_format)
@@ -664,7 +670,7 @@ class FinkClass(BaseQuery):
             text = str(name).strip()
         payload = {"resolver": resolver, "name_or_id": text}
         if reverse:
-            payload["reverse"] = True  # honoured only as JSON true (spec §2.8)
+            payload["reverse"] = True  # honoured only as JSON true
         if nmax is not None:
             payload["nmax"] = normalize_count(nmax, name="nmax")  # a JSON number: a string crashes the server
         payload["output-format"] = "json"
@@ -673,7 +679,7 @@ class FinkClass(BaseQuery):
         key = f"resolver_{resolver}" + ("_reverse" if reverse else "")
         table = self._query_table("resolver", payload, cache=cache, key=key,
                                   subject=f"for {text!r} with the {resolver} resolver")
-        if resolver == "tns":  # nmax limits the tns scans only (spec §2.8)
+        if resolver == "tns":  # nmax limits the tns scans only
             _warn_if_capped(table, payload.get("nmax", _RESOLVER_NMAX), "nmax")
         return table
 
@@ -721,7 +727,7 @@ class FinkClass(BaseQuery):
             return payload
         response = self._send("POST", "cutouts", payload, cache=cache)
         kind, output_format = payload["kind"], payload["output-format"]
-        if not response.content:  # an unknown diaSourceId is an empty 200 answer (spec §2.5)
+        if not response.content:  # an unknown diaSourceId is an empty 200 answer
             warnings.warn(f"The Fink API has no {kind} cutout for diaSourceId {payload['diaSourceId']}.",
                           NoResultsWarning, stacklevel=2)
             return empty_cutout(kind, output_format)
@@ -805,7 +811,7 @@ class FinkClass(BaseQuery):
             f"event {event_name}" if event_name is not None else "the given map")
         table = self._query_table("skymap", payload, cache=cache, subject=subject)
         if table.colnames == ["status"]:
-            # GraceDB's refusal comes back as a one-cell table with status 200 (spec §2.11)
+            # GraceDB's refusal comes back as a one-cell table with status 200
             self._forget()
             raise InvalidQueryError(f"The Fink API could not get the map of {event_name!r}: {table['status'][0]}")
         return table
@@ -901,24 +907,37 @@ class FinkClass(BaseQuery):
             )
 
     def _fetch_table(self, endpoint, payload, *, cache, key):
-        """Send a tabular query and decode the answer; return the table and the URL."""
+        """
+        Send a tabular query and decode the answer; return the table and the URL.
+
+        A VOTable or parquet request that the server answers with HTTP 500 is sent once more
+        in CSV: the server's writers of those two formats crash on ordinary data (astropy
+        cannot write a text or boolean column whose first row is null; pandas-2 servers also
+        fail on columns null in every row, and on booleans with some nulls in parquet), while
+        its CSV writer never does and gives the same table. ``table.meta["transport"]`` records
+        the format that was used.
+        """
         try:
             response = self._send("POST", endpoint, payload, cache=cache)
         except RemoteServiceError as error:
-            if "HTTP 500" in str(error) and payload.get("output-format") == "votable" and "columns" not in payload:
-                # pandas-2 servers crash writing a VOTable when a text column is empty in every
-                # row of a full read (spec §1.4): tell the user the two ways around it
+            if getattr(error, "status", None) != 500 or payload["output-format"] not in _CSV_FALLBACK_FROM:
+                raise
+            log.info("The Fink API answered HTTP 500 to a %s request at %s; asking again in CSV.",
+                     payload["output-format"], error.url)
+            payload = {**payload, "output-format": "csv"}
+            try:
+                response = self._send("POST", endpoint, payload, cache=cache)
+            except RemoteServiceError as again:
                 raise RemoteServiceError(
-                    f"{error} A full read in VOTable can fail this way on the server when a text column "
-                    "is empty in every row; select columns=... or use output_format='parquet'."
-                ) from error
-            raise
+                    f"{error} The same query in CSV failed too (HTTP {getattr(again, 'status', '?')}): "
+                    f"{getattr(again, 'server_message', again)}") from again
         try:
             table = decode_table(response.content, payload["output-format"], kind_resolver(key),
                                  content_type=response.headers.get("Content-Type"))
         except TableParseError:
             self._forget()
             raise
+        table.meta["transport"] = payload["output-format"]
         return table, response.url
 
     def _finish_table(self, table, endpoint, payload, url, *, key, subject, stacklevel, warn_empty=True):
@@ -932,6 +951,8 @@ class FinkClass(BaseQuery):
                 InputWarning,
                 stacklevel=stacklevel,
             )
+        ids = payload["diaObjectId"].split(",") if "diaObjectId" in payload else None
+        table = order_rows(table, endpoint, ids)
         annotate(table, key, self._descriptions.get(key))
         table.meta.update(endpoint=_API + endpoint, url=url, query=dict(payload))
         if endpoint in _SCANNED_PER_OBJECT:
@@ -987,8 +1008,12 @@ class FinkClass(BaseQuery):
         results, failures = fetch_chunks(fetch, chunks, max_workers=int(conf.max_workers), progress=verbose)
         if failures and len(chunks) == 1 and on_error == "raise":
             raise failures[0][1]
-        table = merge_tables([result[0] for result in results if result is not None])
+        answers = [result[0] for result in results if result is not None]
+        table = merge_tables(answers)
         table = _only_requested_objects(table, ids)
+        # the format actually used (CSV where the server failed to write the one asked for)
+        transports = dict.fromkeys(answer.meta["transport"] for answer in answers)
+        table.meta["transport"] = ",".join(transports) or payload["output-format"]
         url = next((result[1] for result in results if result is not None), self.server + _API + endpoint)
         failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
         # "no data" may only be said of the ids the server answered for

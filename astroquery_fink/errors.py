@@ -62,8 +62,13 @@ def error_for_response(status, body, url):
     400 (and the schema service's 404 for an endpoint it cannot describe) means the server
     rejected the query: `~astroquery.exceptions.InvalidQueryError`. Everything else (5xx,
     other 4xx such as 404 for an unknown path or 415) is `~astroquery.exceptions.RemoteServiceError`.
+    Either carries ``status`` (the HTTP code), ``url`` and ``server_message`` (the server's text).
     """
     message = server_message(body)
     if status == 400 or (status == 404 and message.endswith("is not a valid endpoint")):
-        return InvalidQueryError(f"The Fink API rejected the query (HTTP {status} from {url}): {message}")
-    return RemoteServiceError(f"The Fink API failed (HTTP {status} from {url}): {message}")
+        error = InvalidQueryError(f"The Fink API rejected the query (HTTP {status} from {url}): {message}")
+    else:
+        error = RemoteServiceError(f"The Fink API failed (HTTP {status} from {url}): {message}")
+    # the facts, for callers that decide on them (the CSV fallback after a 500)
+    error.status, error.url, error.server_message = status, url, message
+    return error

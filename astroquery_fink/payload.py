@@ -38,7 +38,7 @@ __all__ = [
 #: What a long id query does when some of its requests fail for good.
 ON_ERROR = ("raise", "warn")
 
-#: Endpoints ``/api/v1/schema`` can describe (spec §2.6); it answers 404 for the others.
+#: Endpoints ``/api/v1/schema`` can describe; it answers 404 for the others.
 SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics", "tags")
 
 # The largest signed 64-bit integer has 19 digits; Rubin ids are unsigned-looking int64.
@@ -113,7 +113,7 @@ def normalize_ids(ids, *, name="dia_object_id"):
     return list(dict.fromkeys(_one_id(value, name) for value in values))
 
 
-def normalize_columns(columns):
+def normalize_columns(columns, *, required=()):
     """
     Return the server's ``columns`` string for a column selection, or `None` for all columns.
 
@@ -122,6 +122,8 @@ def normalize_columns(columns):
     columns : str, iterable of str, or None
         Names with their family prefix, such as ``"r:psfFlux"``, as one comma-separated
         string or as a list.
+    required : tuple of str
+        Names added to any selection (after the user's), e.g. the columns the client sorts on.
 
     Raises
     ------
@@ -146,7 +148,7 @@ def normalize_columns(columns):
             f"column name(s) {bad} lack a family prefix: Fink names look like 'r:psfFlux' "
             "(r: LSST field, f: Fink added value); see get_schema() for the list."
         )
-    return ",".join(dict.fromkeys(names))
+    return ",".join(dict.fromkeys([*names, *required]))
 
 
 def normalize_output_format(output_format):
@@ -185,7 +187,9 @@ def normalize_mjd(value, *, name="midpoint_mjd_tai"):
     ----------
     value : float, int, str or `~astropy.time.Time`
         A `~astropy.time.Time` is converted to the TAI scale first. A string is sent as
-        given, so ``"61176"`` selects every source of that day (prefix match, spec §2.1).
+        given, so ``"61176"`` selects every source of that day (the server matches the text as a
+        prefix of its storage key).
+        prefix of its storage key).
     """
     if isinstance(value, Time):
         if not value.isscalar:
@@ -202,15 +206,15 @@ def normalize_mjd(value, *, name="midpoint_mjd_tai"):
     raise InvalidQueryError(f"{name} must be an MJD number, a digit string or a Time, got {value!r}.")
 
 
-def id_payload(id_key, ids, *, columns, output_format, name="dia_object_id"):
+def id_payload(id_key, ids, *, columns, output_format, name="dia_object_id", required=()):
     """
     Build the JSON body of an id-based query.
 
-    Ids are sent as one comma-separated JSON **string**: the server crashes (HTTP 500) on JSON
-    integers (spec §1.2).
+    Ids are sent as one comma-separated JSON **string**: the server crashes (HTTP 500) on ids
+    sent as JSON integers. ``required`` names are added to any column selection.
     """
     payload = {id_key: ",".join(normalize_ids(ids, name=name))}
-    selection = normalize_columns(columns)
+    selection = normalize_columns(columns, required=required)
     if selection is not None:
         payload["columns"] = selection
     payload["output-format"] = normalize_output_format(output_format)
@@ -219,9 +223,9 @@ def id_payload(id_key, ids, *, columns, output_format, name="dia_object_id"):
 
 # --- cone search, times, tags, Solar System names, resolver, statistics ---------------------
 
-#: The server refuses radii above 18 000 arcsec, i.e. 5 degrees (spec §2.4).
+#: The server refuses radii above 18 000 arcsec, i.e. 5 degrees.
 MAX_CONE_RADIUS = 5 * u.deg
-#: Resolvers the server knows (anything else crashes it, spec §2.8).
+#: Resolvers the server knows (any other name crashes it: HTTP 500).
 RESOLVERS = ("tns", "simbad", "ssodnet")
 _DATE = re.compile(r"^([0-9]{4}([0-9]{2}([0-9]{2})?)?)?$")
 
@@ -285,7 +289,7 @@ def normalize_time(value, *, name):
     Notes
     -----
     The server parses the text with astropy's default scale (UTC) and then compares its MJD
-    with TAI MJDs without converting (spec §2.4): sending the TAI clock reading makes that
+    with TAI MJDs without converting: sending the TAI clock reading makes that
     comparison exact.
     """
     if isinstance(value, (bool, np.bool_)):

@@ -132,11 +132,22 @@ def test_cut_short_answer_retried(replica, fink, reference, fmt):
 # --- failures that asking again does not cure: not retried ---------------------------------------------------
 
 
-def test_server_crash_not_retried(replica, fink):
+def formats_sent(replica, path=FP):
+    return [entry["payload"]["output-format"] for entry in replica.requests if entry["path"] == path]
+
+
+def test_server_crash_asked_again_once_in_csv(replica, fink):
+    replica.inject("500")
+    with pytest.raises(RemoteServiceError, match=r"HTTP 500.*Internal Server Error.*CSV failed too \(HTTP 500\)"):
+        query(fink)
+    assert formats_sent(replica) == ["parquet", "csv"] and fink.slept == []
+
+
+def test_server_crash_in_csv_not_retried(replica, fink):
     replica.inject("500")
     with pytest.raises(RemoteServiceError, match="HTTP 500.*Internal Server Error"):
-        query(fink)
-    assert len(sent(replica)) == 1 and fink.slept == []
+        query(fink, fmt="csv")
+    assert formats_sent(replica) == ["csv"] and fink.slept == []
 
 
 def test_refused_query_not_retried(replica, fink):
@@ -197,14 +208,13 @@ def test_half_csv_document_refused(replica, fink):
 # --- the pandas-2 VOTable failure --------------------------------------------------------------------------------
 
 
-def test_null_text_votable_crash_explained(replica, fink):
+def test_votable_crash_answered_in_csv(replica, fink, reference):
     replica.inject("votable_null_string_500", endpoint="sources")
-    with pytest.raises(RemoteServiceError, match=r"HTTP 500.*select columns=\.\.\. or use output_format='parquet'"):
-        fink.query_sources(ID)
-    assert len(sent(replica, "/api/v1/sources")) == 1  # a 500: not retried
-    # both ways out that the message names work
-    assert len(fink.query_sources(ID, columns=["r:band", "r:psfFlux"])) > 0
-    assert len(fink.query_sources(ID, output_format="parquet")) > 0
+    table = fink.query_sources(ID)
+    assert formats_sent(replica, "/api/v1/sources") == ["votable", "csv"]
+    assert table.meta["transport"] == "csv"
+    replica.clear_faults()
+    assert_same_table(table, fink.query_sources(ID, output_format="parquet"))
 
 
 # --- split queries: every id in the result or in the failed list, exactly once -----------------------------------
@@ -260,11 +270,13 @@ def test_split_query_failure_as_warning(replica, fink, reference, split):
     assert set(rows_per_id(table)) == set(IDS) - set(split[0] + split[2])
 
 
-def test_split_query_crash_hint_kept(replica, fink, split):
+def test_split_query_crash_answered_in_csv(replica, fink, split):
     replica.inject("votable_null_string_500", ids=[IDS[2]])
-    with pytest.raises(IncompleteResultError, match="select columns=") as raised:
-        fink.query_sources(IDS)
-    assert raised.value.failed_ids == split[1]
+    table = fink.query_sources(IDS)
+    # the request holding IDS[2] went again in CSV, the others stayed VOTable
+    assert table.meta["transport"] == "votable,csv"
+    replica.clear_faults()
+    assert_same_table(table, fink.query_sources(IDS, output_format="parquet"))
 
 
 @pytest.mark.parametrize("on_error", ["raise", "warn"])

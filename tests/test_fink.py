@@ -75,7 +75,8 @@ def test_payload_columns_list_and_string_agree():
     from_list = Fink.query_forced_photometry(FP_ID, columns=["r:psfFlux", " r:band"], get_query_payload=True)
     from_text = Fink.query_forced_photometry(FP_ID, columns="r:psfFlux, r:band", get_query_payload=True)
     assert from_list == from_text
-    assert from_list["columns"] == "r:psfFlux,r:band"
+    # the client adds the columns it needs to keep every row and to sort them
+    assert from_list["columns"] == "r:psfFlux,r:band,r:diaObjectId,r:midpointMjdTai"
 
 
 @pytest.mark.parametrize("output_format", ["votable", "json", "csv", "parquet", "VOTable"])

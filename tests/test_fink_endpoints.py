@@ -123,7 +123,8 @@ def test_tags_payload_dates_and_columns():
                               columns=["r:diaObjectId", "f:xm_tns_fullname"], get_query_payload=True)
     assert payload["startdate"] == "2025-12-10 00:00:37.000"
     assert payload["stopdate"] == "2025-12-31 00:00:37.000"
-    assert payload["columns"] == "r:diaObjectId,f:xm_tns_fullname"
+    # the time column is always asked for: the client sorts the alerts newest first on it
+    assert payload["columns"] == "r:diaObjectId,f:xm_tns_fullname,r:midpointMjdTai"
     assert payload["n"] == 50
 
 
