@@ -179,10 +179,11 @@ def _table_query_options():
     group = parent.add_argument_group("query")
     group.add_argument("--columns", metavar="A,B,C",
                        help="only these columns, comma-separated, with their family prefix (e.g. "
-                            "r:midpointMjdTai,r:band,r:psfFlux); see 'fink-query schema'")
+                            "r:midpointMjdTai,r:band,r:psfFlux); see 'fink-query schema'. The columns "
+                            "that order the rows (object id, time) are added where the command sorts on them")
     group.add_argument("--transport", choices=OUTPUT_FORMATS, default="votable",
-                       help="format on the wire; the table is the same for all (default: votable; parquet is "
-                            "fastest for large answers)")
+                       help="format on the wire; the table is the same for all (default: votable, sent again "
+                            "in csv if the server fails to write it; parquet is fastest for large answers)")
     return parent
 
 

@@ -182,7 +182,9 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per diaObject, in the order of the ids given.
+            One row per diaObject, in the order of the ids given (the client restores it: the
+            server sends several objects in an order of its own). ``r:diaObjectId`` is always
+            included, even when ``columns`` leaves it out.
 
         Raises
         ------
@@ -225,7 +227,11 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per diaSource, newest first when ``r:midpointMjdTai`` is among the columns.
+            One row per diaSource, newest first (``r:midpointMjdTai`` descending); rows of the
+            same time follow the order of the ids given, then ``r:diaSourceId``.
+            ``r:diaObjectId`` and ``r:midpointMjdTai`` are always included, even when
+            ``columns`` leaves them out: they tell the objects apart, keep rows whose selected
+            cells are all empty (the server drops those), and give the order.
 
         Raises
         ------
@@ -270,7 +276,11 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per forced measurement, newest first.
+            One row per forced measurement, newest first (``r:midpointMjdTai`` descending);
+            rows of the same time follow the order of the ids given, then
+            ``r:diaForcedSourceId``. ``r:diaObjectId`` and ``r:midpointMjdTai`` are always
+            included, even when ``columns`` leaves them out: they tell the objects apart, keep
+            rows whose selected cells are all empty (the server drops those), and give the order.
 
         Raises
         ------
@@ -552,7 +562,10 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per alert (an object can appear several times).
+            One row per alert (an object can appear several times), newest first
+            (``r:midpointMjdTai`` descending, then ``r:diaSourceId``); ``r:midpointMjdTai`` is
+            always included, even when ``columns`` leaves it out (without it the server sends the
+            oldest first).
 
         Warns
         -----
@@ -607,7 +620,9 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per alert, with the resolved name in ``f:sso_name``.
+            One row per alert, with the resolved name in ``f:sso_name``, newest first
+            (``r:midpointMjdTai`` descending, then ``r:diaSourceId``); ``r:midpointMjdTai`` is
+            always included, even when ``columns`` leaves it out.
 
         Examples
         --------
