@@ -26,9 +26,9 @@ def complete_columns(table, endpoint, requested):
     Add the columns the server left out, fully masked, and return the names it did not know.
 
     The server null-fills the absent columns of a full read but not those of a selection, and
-    an empty answer has no column at all (spec §1.4, §1.6). Adding them back gives the same
-    table shape for every answer: every requested column (or every column of the endpoint for a
-    full read), typed from the column map.
+    an empty answer has no column at all. Adding them back gives the same table shape for every
+    answer: every requested column (or every column of the endpoint for a full read), typed from
+    the column map.
 
     Parameters
     ----------
@@ -49,7 +49,7 @@ def complete_columns(table, endpoint, requested):
     known = endpoint_columns(endpoint)
 
     def computed(name):
-        # Columns the server computes at query time come after the stored ones (spec §1.6).
+        # The server appends columns computed at query time after the stored ones, which it sorts alphabetically.
         return name in known and known[name].group == "computed"
 
     if requested is None:

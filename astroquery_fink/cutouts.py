@@ -10,7 +10,7 @@ from .payload import normalize_ids
 
 __all__ = ["KINDS", "CUTOUT_FORMATS", "STRETCHES", "KERNELS", "cutout_payload", "decode_cutout", "empty_cutout"]
 
-#: Stamp kinds, spelled as the server requires them (anything else crashes it, spec §2.5).
+#: Stamp kinds, spelled as the server requires them (any other spelling makes it answer HTTP 500).
 KINDS = ("Science", "Template", "Difference", "All")
 #: Output formats of the cutout service, spelled as the server requires them.
 CUTOUT_FORMATS = ("FITS", "array", "PNG")
@@ -45,8 +45,8 @@ def cutout_payload(dia_source_id, *, kind, output_format, stretch, colormap, con
     """
     Build the JSON body of a cutout request, refusing what the server would reject or crash on.
 
-    ``kind="All"`` needs ``output_format="array"`` (spec §2.5); ``stretch``, ``colormap`` and
-    ``convolution_kernel`` only change PNG images.
+    ``kind="All"`` needs ``output_format="array"`` (the server refuses it with PNG or FITS and
+    crashes without a format); ``stretch``, ``colormap`` and ``convolution_kernel`` only change PNG images.
     """
     ids = normalize_ids(dia_source_id, name="dia_source_id")
     if len(ids) != 1:

@@ -17,7 +17,7 @@ from .fast_votable import read_tabledata
 __all__ = ["OUTPUT_FORMATS", "decode_table", "column_kind", "empty_column"]
 
 # Values the server writes for a missing string or boolean: pandas 2.x servers emit the text
-# "nan" in json and csv (spec §1.4), csv has no null marker other than the empty field.
+# "nan" in json and csv (pandas 3.x ones null), csv has no null marker other than the empty field.
 _MISSING_TEXT = ("", "nan")
 _TRUE_TEXT = ("True", "true")
 _FALSE_TEXT = ("False", "false")
@@ -50,7 +50,7 @@ def _read_votable(content):
     # verify="ignore": the server's documents are valid but astropy would warn about the
     # IDs it generated itself (r:ra -> r_ra) when the file was written.
     table = votable.parse(io.BytesIO(content), verify="ignore").get_first_table()
-    if not table.fields:  # "no match": an empty <TABLE/> with no FIELD (spec §1.4)
+    if not table.fields:  # "no match" is a 200 answer whose <TABLE/> is empty, with no FIELD
         return []
     # Column names are the API names (FIELD name), not the sanitized IDs (r_psfFlux).
     array = table.array
@@ -80,7 +80,7 @@ def _read_json(content):
 
 def _read_csv(content):
     text = content.decode("utf-8")
-    if not text.strip():  # an empty answer is a lone newline (spec §1.4)
+    if not text.strip():  # an empty answer is a lone newline (pandas read_csv would raise on it)
         return []
     # pandas ends every line with a newline: a body without one was cut short on the way
     if not text.endswith("\n"):
@@ -99,7 +99,7 @@ def _read_csv(content):
 
 def _read_parquet(content):
     source = pq.ParquetFile(io.BytesIO(content))
-    # The server writes the DataFrame index (HBase row keys) as __index_level_0__ (spec §1.4);
+    # The server writes the DataFrame index (HBase row keys) as the extra column __index_level_0__;
     # pandas metadata names it. Not reading it at all saves its memory and time.
     metadata = source.schema_arrow.pandas_metadata or {}
     index_names = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
@@ -129,12 +129,13 @@ _READERS = {
     "parquet": _read_parquet,
 }
 
-#: The tabular formats the server serializes (spec §1.4), our default first: VOTable carries
-#: types and nulls, while the server's own default (json) rounds floats to 10 decimals.
+#: The tabular formats the server serializes, our default first: VOTable carries types and nulls,
+#: while the server's own default (json) rounds floats to 10 decimals.
 OUTPUT_FORMATS = tuple(_READERS)
 
-# Media types each format may come with: the server's exact ones (spec §1.4) first, then the
-# standard names a proxy or a future server could use. An error page (text/html) is none of them.
+# Media types each format may come with: the server's exact ones first (it sends application/csv and
+# the bare word "parquet"), then the standard names a proxy or a future server could use. An error
+# page (text/html) is none of them.
 _MEDIA_TYPES = {
     "votable": ("text/xml", "application/xml", "application/x-votable+xml"),
     "json": ("application/json",),

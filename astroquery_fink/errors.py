@@ -6,7 +6,8 @@ from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 __all__ = ["server_message", "error_for_response"]
 
-# Family A errors (spec §1.3) are Python str() of a dict, not JSON:
+# Most 400 errors (text/html) are the Python str() of a dict, not JSON
+# (docs/fink/server_behaviour.rst lists the three error shapes):
 #   {'status': 'error', 'text': 'A value for `diaObjectId` is required. ... \n'}
 # and sometimes the text is the repr of an exception, unquoted: 'text': ValueError("...")}
 _PYTHON_DICT_TEXT = re.compile(r"""^\{'status':\s*'error',\s*'text':\s*(?P<text>.*)\}\s*$""", re.DOTALL)
@@ -30,7 +31,7 @@ def server_message(body):
     """
     Return the human-readable message inside an error body of the Fink API.
 
-    Handles the three shapes of spec §1.3: the python-dict text (``{'status': 'error', 'text':
+    Handles the three shapes the server uses: the python-dict text (``{'status': 'error', 'text':
     ...}``), the flask-restx JSON (``{"message": ...}``) and plain text (tags, schema 404).
     """
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)

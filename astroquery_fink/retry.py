@@ -9,7 +9,7 @@ import requests
 __all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds"]
 
 #: Answers worth another try: rate limiting and the front end's gateway errors (the user docs
-#: speak of 503/504 from the front end, spec §1.1). A 500 is the server's code crashing on the
+#: speak of 503/504 answers from the front end). A 500 is the server's code crashing on the
 #: query itself, and a 4xx a refused query: asking again gives the same answer.
 RETRY_STATUSES = (429, 502, 503, 504)
 #: Failures before a whole answer arrived that are worth another try: no connection, no answer in

@@ -8,7 +8,7 @@ from .columns import column_info
 
 __all__ = ["schema_table"]
 
-# The avsc docs end with a bracketed unit, e.g. "... flux [nJy]." (spec §2.6)
+# The avsc docs end with a bracketed unit, e.g. "... flux [nJy]."; an optional final period follows it
 _DOC_UNIT = re.compile(r"\[(?P<unit>[^\[\]]+)\]\.?\s*$")
 # Family labels end with their prefix: "LSST original fields (r:)"
 _FAMILY = re.compile(r"\((?P<prefix>[A-Za-z]+):\)")

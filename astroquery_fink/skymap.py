@@ -38,7 +38,8 @@ def skymap_payload(*, event_name, skymap, credible_level, output_format):
     Build the body of a skymap query.
 
     The server documents a ``file`` argument but reads ``bayestar``, whose value it evaluates as
-    a Python bytes literal (spec §2.11): the map goes out as ``repr()`` of its gzipped bytes.
+    a Python bytes literal (``file`` is ignored and the server answers HTTP 500): the map goes out
+    as ``repr()`` of its gzipped bytes.
     """
     if (event_name is None) == (skymap is None):
         raise InvalidQueryError("give exactly one of event_name (a GraceDB superevent such as 'S251112cm') "

@@ -202,7 +202,7 @@ def test_user_agent_names_the_package(client):
 def test_fp_identical_across_formats(server, client, name):
     reference = fetch(client, server, "fp_313761043604045880.xml")
     other = fetch(client, server, name)
-    # json floats are rounded by the server to 10 decimal places (spec §1.4); others are exact
+    # json floats are rounded by the server to 10 decimal places; csv, votable and parquet are exact
     assert_same_table(reference, other, float_rtol=1e-9 if name.endswith(".json") else 0.0)
 
 

@@ -104,7 +104,7 @@ def test_schema_of_sources_has_lsst_and_fink_families(fink):
 
 
 def test_server_crash_is_reported(fink):
-    # a JSON integer id crashes the real server (spec §1.2); the client never sends one itself
+    # a JSON integer id makes the real server answer HTTP 500 (ids must be JSON strings); the client never sends one
     with pytest.raises(RemoteServiceError, match="HTTP 500"):
         fink._send("POST", "fp", {"diaObjectId": FP_ID, "output-format": "json"}, cache=False)
 

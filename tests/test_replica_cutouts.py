@@ -1,4 +1,4 @@
-"""The replica's /api/v1/cutouts over HTTP (spec §2.5)."""
+"""The replica's /api/v1/cutouts over HTTP, answering as the real Fink/LSST server does."""
 import io
 import json
 
@@ -32,7 +32,7 @@ def test_bare_get_description(http, url):
 
 
 @pytest.mark.parametrize("source", SPEC_SOURCE_IDS)
-def test_spec_sources_are_alerts_of_replica_objects(http, url, source):
+def test_published_sources_are_alerts_of_replica_objects(http, url, source):
     for kind in ("Science", "Template", "Difference"):
         image = png(cutout(http, url, source, kind))
         assert (image.format, image.size, image.mode) == ("PNG", (30, 30), "L")

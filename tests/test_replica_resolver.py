@@ -1,4 +1,4 @@
-"""The replica's /api/v1/resolver over HTTP (spec §2.8)."""
+"""The replica's /api/v1/resolver over HTTP, answering as the real Fink/LSST server does."""
 import pytest
 
 from .replica_http import HTML, INTERNAL, assert_error, parquet_frame, post, records

@@ -1,4 +1,4 @@
-"""The replica's /api/v1/sso over HTTP (spec §2.7)."""
+"""The replica's /api/v1/sso over HTTP, answering as the real Fink/LSST server does."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""The replica's /api/v1/statistics and /api/v1/skymap over HTTP (spec §2.10, §2.11)."""
+"""The replica's /api/v1/statistics and /api/v1/skymap over HTTP, answering as the real Fink/LSST server does."""
 import gzip
 import io
 

@@ -1,4 +1,4 @@
-"""The replica's /api/v1/tags and /api/v1/blocks over HTTP (spec §2.9, §2.12)."""
+"""The replica's /api/v1/tags and /api/v1/blocks over HTTP, answering as the real Fink/LSST server does."""
 import io
 
 import pandas as pd

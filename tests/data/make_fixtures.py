@@ -44,7 +44,7 @@ def fixtures():
                {"diaObjectId": f"{FP_ID},170261592629837872", "output-format": FORMATS[suffix]}, 3)
     yield "error_missing_id.txt", "/api/v1/fp", {"output-format": "votable"}, 3
     yield "error_bad_format.txt", "/api/v1/fp", {"diaObjectId": FP_ID, "output-format": "JSON"}, 3
-    # an id sent as a JSON integer crashes the server (spec §1.2): flask-restx 500 body
+    # an id sent as a JSON integer crashes the server (it needs a string): flask-restx 500 body
     yield "error_internal.json", "/api/v1/objects", {"diaObjectId": int(FP_ID), "output-format": "votable"}, 3
     yield "error_schema_404.txt", "/api/v1/schema", {"endpoint": "/api/v1/blocks"}, 3
     yield "schema_fp.json", "/api/v1/schema", {"endpoint": "/api/v1/fp"}, 3
