@@ -608,3 +608,54 @@ def test_generator_refuses_an_undecided_float(tmp_path):
     assert result.returncode == 1
     assert "diaSource.snr" in result.stderr
     assert not output.exists()
+
+
+# -- cross-check against the replica's own field types ------------------------------------------
+#
+# The replica (astroquery_fink.testing) builds its tables and schema answers from the LSST schema
+# files and its own list of Fink fields, never from this map: its types are the oracle here.
+
+_KINDS = {"long": "int", "int": "int", "integer": "int", "float": "float", "double": "float",
+          "boolean": "bool", "string": "str", "str": "str", "bytes": "bytes"}
+# client endpoint -> replica table read by its route
+_STORED = {"sources": "sources", "tags": "tags", "objects": "objects", "fp": "fp", "conesearch": "conesearch",
+           "skymap": "conesearch", "sso": "sso"}
+# endpoint -> schema answer the statistics counters and the schema-only fields are compared with
+_ANSWERS = {"sources": "/api/v1/sources", "tags": "/api/v1/tags", "objects": "/api/v1/objects", "fp": "/api/v1/fp",
+            "conesearch": "/api/v1/conesearch", "sso": "/api/v1/sso", "cutouts": "/api/v1/cutouts",
+            "statistics": "/api/v1/statistics"}
+
+
+def _declared_kind(avro_type):
+    if isinstance(avro_type, list):
+        (avro_type,) = [member for member in avro_type if member != "null"]
+    return _KINDS[avro_type]
+
+
+def _replica_kinds(endpoint):
+    """Kind of every column the replica knows for an endpoint: stored type first, else the declared one."""
+    from astroquery_fink.testing import fields
+
+    kinds = {}
+    answer = fields.schema_answer(_ANSWERS[endpoint]) if endpoint in _ANSWERS else {}
+    for label, entries in answer.items():
+        prefix = re.search(r"\((\w+):\)", label).group(1)
+        kinds.update({f"{prefix}:{name}": _declared_kind(info["type"]) for name, info in entries.items()})
+    if endpoint in _STORED:
+        # what the broker stores wins over what the schema declares (f:firstDiaSourceMjdTaiFink, ...)
+        kinds.update({name: _KINDS[cell] for name, cell in fields.table_schema(_STORED[endpoint]).items()})
+    return kinds
+
+
+@pytest.mark.parametrize(("endpoint", "at_least"), [
+    ("sources", 131), ("tags", 131), ("objects", 91), ("fp", 15), ("conesearch", 214), ("skymap", 214),
+    ("sso", 139), ("cutouts", 3), ("statistics", 22),
+])
+def test_types_agree_with_the_replica(endpoint, at_least):
+    replica = _replica_kinds(endpoint)
+    client = {name: _KINDS[info.type] for name, info in endpoint_columns(endpoint).items()}
+    for names in schema_columns(endpoint).values():
+        client.update({name: _KINDS[info.type] for name, info in names.items() if name not in client})
+    shared = sorted(set(client) & set(replica))
+    assert len(shared) >= at_least
+    assert {name: (client[name], replica[name]) for name in shared if client[name] != replica[name]} == {}

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..columns import endpoint_columns
-from .store import HBASE_TYPES, row_key
+from .fields import lsst_fields, table_schema
+from .store import row_key
 
 __all__ = [
     "Dataset",
@@ -138,28 +138,6 @@ class Dataset:
     tables: dict
     schemas: dict
     extra_object_ids: tuple = ()
-
-
-def table_schema(endpoint):
-    """
-    HBase schema row of the table behind an endpoint, from the column map.
-
-    Parameters
-    ----------
-    endpoint : str
-        ``sources``, ``objects``, ``fp``, ``conesearch``, ``tags`` or ``sso``.
-
-    Returns
-    -------
-    dict of str to str
-        Column -> HBase type name (``long``, ``integer``, ``float``, ``double``, ``string``, ``boolean``);
-        columns computed at query time (``v:separation_degree``, ``f:sso_name``) are not stored.
-    """
-    return {
-        name: HBASE_TYPES[info.type]
-        for name, info in endpoint_columns(endpoint).items()
-        if info.group != "computed"
-    }
 
 
 @dataclass
@@ -475,9 +453,10 @@ def _source_columns(rng, cols, obj, fp, src_idx, ids, template):
     rare = {"pixelFlags_cr": 0.04, "pixelFlags_saturated": 0.02, "pixelFlags_streak": 0.01,
             "pixelFlags_suspect": 0.05, "pixelFlags_interpolated": 0.06, "pixelFlags_edge": 0.01,
             "centroid_flag": 0.03, "shape_flag": 0.04, "psfFlux_flag": 0.01, "apFlux_flag": 0.01}
-    for name, info in endpoint_columns("sources").items():
-        if info.group == "diaSource" and info.type == "boolean" and name not in cols:
-            add(name, _flags(rng, n, rare.get(name[2:], 0.0)).astype(object))
+    # the remaining diaSource flags, in name order (the order of the random draws)
+    for flag in sorted(f["name"] for f in lsst_fields("diaSource") if f["type"] in ("boolean", ["null", "boolean"])):
+        if "r:" + flag not in cols:
+            add("r:" + flag, _flags(rng, n, rare.get(flag, 0.0)).astype(object))
     return t, band, flux, err
 
 
