@@ -16,6 +16,8 @@ __all__ = [
     "BIG_FP_OBJECT_ID",
     "KNOWN_SOURCE",
     "SPEC_SOURCE_IDS",
+    "DEMO_OBJECT_ID",
+    "NULL_BOOLEAN_OBJECT_ID",
     "default_dataset",
     "generate_dataset",
     "table_schema",
@@ -63,6 +65,14 @@ SPEC_SOURCE_IDS = ("170424319673368579", "169298437355340113", "1700504792386765
 
 # objects whose rows the recorded fixtures and the replica tests pin down
 _UNTOUCHED_OBJECTS = ("314003014107006318", "313761043604045880", "170261592629837872", "170261592629840318")
+
+#: The README's demo object. Its data hold cases a client has to survive, on purpose: its newest
+#: diaSource has no ``r:isDipole`` cell (a null boolean first in newest-first tables), exactly one
+#: of its forced-photometry rows has no ``r:psfFlux``, and ``r:timeWithdrawnMjdTai`` is never set.
+DEMO_OBJECT_ID = "313761043604045880"
+
+#: An object whose diaObject row has no ``f:is_cataloged`` cell (the cross-match did not conclude).
+NULL_BOOLEAN_OBJECT_ID = "313699514821640259"
 
 
 def _north(ra, dec, arcsec):
@@ -340,6 +350,10 @@ def _fp_columns(rng, cols, obj, fp, ids):
     cols.add("r:timeWithdrawnMjdTai", _nan(n))
     # a few measurements fail (no good pixels): missing PSF flux, as LSST's nullable floats allow
     bad = rng.random(n) < 0.02
+    if obj.oid == DEMO_OBJECT_ID and bad.sum() != 1:
+        # exactly one failed measurement for the demo object, whatever the draw gave
+        bad[:] = False
+        bad[n // 2] = True
     cols.add("r:psfFlux", np.where(bad, np.nan, fp["flux"]))
     cols.add("r:psfFluxErr", np.where(bad, np.nan, fp["err"]))
     cols.add("r:scienceFlux", fp["sci"])
@@ -424,12 +438,10 @@ def _source_columns(rng, cols, obj, fp, src_idx, ids, template):
     add("r:trailNdata", _nullable_int(rng.integers(300, 1000, n)))
     # dipole fit attempted on ~70% of the alerts; isDipole and the dipole values are unset otherwise
     dip = rng.random(n) < 0.7
-    # the newest alert always has one, so newest-first VOTables start with a real boolean;
-    # the oldest alert of the known object has none: astropy 8 cannot write an object column
-    # that starts with a null, which makes an oldest-first VOTable of it answer 500
-    dip[-1] = True
     if obj.oid == KNOWN_SOURCE[0]:
-        dip[0] = False
+        dip[0] = False  # its oldest alert has no dipole fit
+    if obj.oid == DEMO_OBJECT_ID:
+        dip[-1] = False  # nor has the newest alert of the demo object: r:isDipole is null there
     add("r:dipoleFitAttempted", dip.astype(object))
     is_dipole = (rng.random(n) < 0.08).astype(object)
     is_dipole[~dip] = None
@@ -543,7 +555,7 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
         "f:firstDiaSourceMjdTaiFink": float(t[0]),
         "f:is_sso": False,
         "f:is_first": False,
-        "f:is_cataloged": obj.simbad != "Unknown" or obj.kind == "var",
+        "f:is_cataloged": None if obj.oid == NULL_BOOLEAN_OBJECT_ID else obj.simbad != "Unknown" or obj.kind == "var",
         "f:main_label_crossmatch": sources["f:xm_simbad_otype"][-1],
         "f:main_label_classifier": int(sources["f:clf_cats_class"][-1]),
     }

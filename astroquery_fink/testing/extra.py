@@ -283,8 +283,7 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     src_flux = np.where(np.abs(raw) < 5 * src_err, np.sign(raw + 1e-9) * (5.0 + d["src_boost"][chosen]) * src_err,
                         raw)
     n_src = d["n_src"]
-    # template rows: the newest n_src alerts of the template object (its newest one has a dipole fit,
-    # so a newest-first VOTable starts with a real boolean, as for the base objects)
+    # template rows: the newest n_src alerts of the template object
     tpl_pos = ends[template][src_obj] - n_src[src_obj] + src_slot
     src_cols = {name: base_src[name].array.take(tpl_pos) for name in base_src.columns}
     src_oid = oids[src_obj]

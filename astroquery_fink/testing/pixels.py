@@ -54,25 +54,30 @@ def pixel_of(ra, dec):
 
 def disc_pixels(ra, dec, radius_deg):
     """
-    Pixels overlapping a disc, ascending (healpy ``query_disc(..., inclusive=True)``, spec §2.4).
+    The NSIDE-1024 RING pixels the server scans for a cone: healpy's inclusive ``query_disc``.
+
+    The server calls ``query_disc(1024, ang2vec(pi/2 - dec, ra), radius, inclusive=True)``
+    (angles in radians), which returns every pixel that overlaps the disc, and a few more:
+    HEALPix tests the pixels near the edge on a 4-times finer grid (``fact=4``). The same
+    healpy call is made here, so that the replica scans exactly the same rows; a pixel set
+    built from pixel centres misses objects close to the edge of the cone.
 
     Parameters
     ----------
     ra, dec : float
         Centre, degrees.
     radius_deg : float
-        Radius, degrees. A negative or NaN radius selects nothing, as with healpy.
+        Radius, degrees. A negative or NaN radius selects nothing (healpy returns no pixel).
 
     Returns
     -------
     numpy.ndarray of int64
+        Ascending pixel numbers.
     """
-    import astropy.units as u
+    import healpy
 
-    if not radius_deg >= 0:
-        return np.asarray([], dtype=np.int64)
-    # astropy-healpix returns every pixel that overlaps the cone, like healpy's inclusive mode
-    pixels = healpix().cone_search_lonlat(ra * u.deg, dec * u.deg, radius_deg * u.deg)
+    vec = healpy.ang2vec(np.pi / 2.0 - np.pi / 180.0 * dec, np.pi / 180.0 * ra)
+    pixels = healpy.query_disc(NSIDE, vec, np.pi / 180 * radius_deg, inclusive=True)
     return np.sort(np.asarray(pixels, dtype=np.int64))
 
 

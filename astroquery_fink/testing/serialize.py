@@ -53,88 +53,98 @@ def unsupported_format_body(output_format):
 
 
 def _is_text_column(series):
-    # string columns are ``str`` dtype under pandas 3; booleans are Python objects (spec §1.6)
+    # string columns are ``str`` dtype under pandas 3; booleans are Python objects
     return pd.api.types.is_string_dtype(series.dtype) or series.dtype == object
 
 
 def as_pandas2_frame(df):
     """
-    Rewrite a decoded frame the way the server's decoder leaves it under pandas 2.x.
+    Give a frame the dtypes pandas 2.x would have given it: text columns become object columns.
 
-    Under pandas 2, ``astype(str)`` turns a missing cell into the *string* ``"nan"``
-    (spec §1.4 JSON details), while a column null-filled because no row had a cell stays
-    a column of Python ``None`` (spec §1.4 VOTable failure mode). Text columns and the
-    row-key index become object, which also reproduces the pandas-2 parquet types
-    (``string``, ``null``).
+    Only the containers change: a missing value stays missing. The ``"nan"`` strings of
+    the pandas-2 decoder are produced where it produces them, when the HBase rows are
+    decoded (`astroquery_fink.testing.store.decode`); frames built from raw HBase strings
+    (resolver, statistics) never went through ``astype(str)`` and keep NaN. The row-key
+    index becomes object too, which gives the pandas-2 parquet types (``string``, not
+    ``large_string``).
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Frame as decoded under pandas 3 (string columns of ``str`` dtype, booleans as objects).
 
     Returns
     -------
     pandas.DataFrame
-        A copy with string and boolean columns as object columns.
+        A copy with ``str`` columns (and index) as object.
     """
     index = df.index
     if not isinstance(index, pd.RangeIndex):
-        # pandas 2 keeps row keys in an object index: parquet ``string``, not ``large_string``
         index = pd.Index(index.to_numpy(dtype=object), dtype=object)
     out = {}
     for name in df.columns:
         col = df[name]
-        if _is_text_column(col):
-            missing = col.isna().to_numpy()
-            values = col.astype(object).to_numpy(copy=True)
-            if len(values) and missing.all():
-                values[:] = None
-            else:
-                values[missing] = "nan"
+        if pd.api.types.is_string_dtype(col.dtype) and col.dtype != object:
+            values = col.to_numpy(dtype=object, na_value=None)
             col = pd.Series(values, dtype=object, name=name)
         else:
-            col = pd.Series(col.array, name=name)
+            # an explicit dtype: pandas 3 would infer ``str`` for an object column of strings
+            col = pd.Series(col.array, name=name, dtype=col.dtype)
         out[name] = col.set_axis(index)
     return pd.DataFrame(out, index=index, columns=df.columns)
 
 
 def _has_wholly_null_text_column(df):
-    return any(
-        df[name].dtype == object and len(df) and df[name].isna().all() for name in df.columns
-    )
+    return any(_is_text_column(df[name]) and len(df) and df[name].isna().all() for name in df.columns)
 
 
 def votable_fails_on_pandas2(df):
     """
-    Whether a pandas-2 server would answer 500 to this frame in VOTable (spec §1.4 failure mode).
+    Whether the frame has a string or boolean column null in every row.
+
+    Such a column, when a full read null-filled it, is a column of ``None`` on a pandas-2
+    server, whose VOTable writer then fails; the fault ``votable_null_string_500`` uses
+    this test to inject that failure on either flavour.
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Decoded frame, as either flavour leaves it.
 
     Returns
     -------
     bool
-        True when a string or boolean column is null in every row.
     """
-    return bool(_has_wholly_null_text_column(as_pandas2_frame(df)))
+    return bool(_has_wholly_null_text_column(df))
 
 
-def _to_votable(df, pandas_major):
+def _first_row_missing_object_column(df):
+    """Name of an object column whose first value is missing (None or NaN), else None."""
+    if len(df) == 0:
+        return None
+    for name in df.columns:
+        col = df[name]
+        if col.dtype == object and pd.isna(col.iloc[0]):
+            return name
+    return None
+
+
+def _to_votable(df):
     from astropy.io import votable
     from astropy.table import Table
 
-    if pandas_major == 2 and _has_wholly_null_text_column(df):
-        # astropy raises "TypeError: len() of unsized object" on a column of None (spec §1.4);
-        # raise it ourselves so the 500 does not depend on the installed astropy version.
-        raise TypeError("len() of unsized object")
     with _VOTABLE_LOCK, warnings.catch_warnings():
         # astropy warns (W03 "Implicitly generating an ID") for every ``r:``/``f:`` name; the
         # server ignores these warnings, and they must not escape into users' test runs.
         warnings.simplefilter("ignore")
+        # astropy 6 to 8 raise "TypeError: len() of unsized object" here when an object
+        # column starts with a missing value (it takes the length of the first element):
+        # the server's 500. Booleans are such object columns (True/False/None), and so are
+        # the pandas-2 string columns null-filled with None.
         table = Table.from_pandas(df)
         vt = votable.from_table(table)
+        missing_first = _first_row_missing_object_column(df)
+        if missing_first is not None:
+            # an astropy version that accepts the column would hide the server's failure
+            raise TypeError(f"len() of unsized object (column {missing_first!r})")
         buf = io.BytesIO()
         votable.writeto(vt, buf)
     return buf.getvalue()
@@ -172,8 +182,11 @@ def send_tabular_data(df, output_format, *, pandas_major=3):
     Raises
     ------
     TypeError
-        For ``votable`` under ``pandas_major=2`` when a string/boolean column is entirely
-        null; the server answers 500 in that case (spec §1.4 failure mode).
+        For ``votable`` when an object column (booleans; pandas-2 null-filled strings)
+        starts with a missing value: the server answers 500.
+    pyarrow.ArrowException
+        For ``parquet`` when an object column mixes types (pandas-2 booleans with ``"nan"``):
+        the server answers 500 too.
     """
     # equality tests, not a dict lookup: an unhashable JSON value must give the 400, not a crash
     if not any(output_format == name for name in CONTENT_TYPES):
@@ -186,7 +199,7 @@ def send_tabular_data(df, output_format, *, pandas_major=3):
     elif output_format == "csv":
         body = df.to_csv(index=False).encode("utf-8")
     elif output_format == "votable":
-        body = _to_votable(df, pandas_major)
+        body = _to_votable(df)
     else:
         body = _to_parquet(df)
     return 200, body, CONTENT_TYPES[output_format]

@@ -587,7 +587,7 @@ def _column_order(table, positions, columns):
     return [col for _, col in sorted(firsts)]
 
 
-def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=False, sort=True):
+def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=False, sort=True, pandas_major=3):
     """
     Scan a table for several prefixes and decode the result like the server.
 
@@ -613,6 +613,8 @@ def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=
         ``HashMap``: rows in `java_hashmap_order` (first-appearance column order follows).
     sort : bool, optional
         Sort by ``r:midpointMjdTai`` descending when present (the skymap's ZTF decoder does not).
+    pandas_major : {3, 2}, optional
+        Pandas major version of the emulated server (see `decode`).
 
     Returns
     -------
@@ -626,10 +628,22 @@ def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=
     returned = scans[0].columns if scans else ()
     if truncated is None:
         truncated = columns != "*"
-    return decode(table, positions, returned, truncated=truncated, sort=sort)
+    return decode(table, positions, returned, truncated=truncated, sort=sort, pandas_major=pandas_major)
 
 
-def decode(table, positions, returned, *, truncated=True, sort=True):
+def _pandas2_text(cells, filled):
+    """A string/boolean column after the pandas-2 decoder's ``astype(str)``: an object column.
+
+    ``astype(str)`` writes a missing cell as the *string* ``"nan"``; a column that no row
+    had is built from ``[None] * n`` instead, which pandas 2 keeps as ``None``.
+    """
+    values = np.asarray(cells.astype(object), dtype=object).copy()
+    missing = pd.isna(cells)
+    values[np.asarray(missing, dtype=bool)] = None if filled else "nan"
+    return values
+
+
+def decode(table, positions, returned, *, truncated=True, sort=True, pandas_major=3):
     """
     Decode rows found by a scan (``format_lsst_hbase_output``, spec §1.6).
 
@@ -645,6 +659,11 @@ def decode(table, positions, returned, *, truncated=True, sort=True):
         False: every schema column, null-filled.
     sort : bool, optional
         Sort by ``r:midpointMjdTai`` descending when that column is present.
+    pandas_major : {3, 2}, optional
+        Pandas major version of the emulated server. Under pandas 3 string columns are of
+        ``str`` dtype (missing = NaN); under pandas 2 they are object columns in which a
+        missing cell is the string ``"nan"``, or ``None`` when the column was null-filled.
+        Booleans are object columns in both (``True``/``False`` and the missing marker).
 
     Returns
     -------
@@ -657,7 +676,15 @@ def decode(table, positions, returned, *, truncated=True, sort=True):
     else:
         names = list(table.schema)
     index = pd.Index([table.keys[i] for i in positions])
-    data = {name: pd.Series(table.cells(name, positions), index=index) for name in names}
+    data = {}
+    for name in names:
+        cells = table.cells(name, positions)
+        if pandas_major == 2 and table.schema[name] in ("string", "boolean"):
+            # a column is null-filled when none of the decoded rows has a cell in it
+            filled = not table.present(name, positions).any()
+            data[name] = pd.Series(_pandas2_text(cells, filled), index=index, dtype=object)
+        else:
+            data[name] = pd.Series(cells, index=index)
     # no column came back (e.g. ``columns=""``): the decoder rebuilds an index-less frame
     frame = pd.DataFrame(data) if data else pd.DataFrame({})
     # the decoder's frame-wide replace turns boolean strings into Python bools (object column)

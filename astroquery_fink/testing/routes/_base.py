@@ -150,7 +150,11 @@ def tabular_response(frame, payload, ctx):
 
 def hbase_read(ctx, table, prefixes, payload):
     """
-    Scan ``table`` for ``prefixes`` with the payload's ``columns`` (spaces removed, spec §1.6).
+    Scan ``table`` for ``prefixes`` with the payload's ``columns`` (spaces removed) and decode.
+
+    The route merges the scans, one per id, into a Python dict that py4j hands to Gson as
+    a ``java.util.HashMap``: the decoder receives the rows in that map's iteration order,
+    which is the output order unless ``r:midpointMjdTai`` is there to sort on (newest first).
 
     Parameters
     ----------
@@ -165,7 +169,7 @@ def hbase_read(ctx, table, prefixes, payload):
     pandas.DataFrame
     """
     columns = payload["columns"].replace(" ", "") if "columns" in payload else "*"
-    return read(ctx.store[table], prefixes, columns, ctx.nlimit)
+    return read(ctx.store[table], prefixes, columns, ctx.nlimit, hashmap=True, pandas_major=ctx.pandas_major)
 
 
 def make_view(endpoint, ctx):

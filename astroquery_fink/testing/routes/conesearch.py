@@ -137,8 +137,9 @@ def respond(payload, ctx):
     table = ctx.store[TABLES["conesearch"]]
     pixels = disc_pixels(centre.ra.deg, centre.dec.deg, radius_deg)
     positions, returned = scan_pixels(table, pixels, cols, limit)
-    # decoded "truncated" even for a full read: no null-filling (spec §2.4)
-    frame = decode(table, positions, returned, truncated=True, sort=False)
+    # decoded "truncated" even for a full read: no null-filling, so the columns are those of
+    # every row scanned in these pixels, before the separation cut
+    frame = decode(table, positions, returned, truncated=True, sort=False, pandas_major=ctx.pandas_major)
     if frame.empty:
         return tabular_response(frame, payload, ctx)
     frame = _filter_dates(_latest_per_object(frame), payload)

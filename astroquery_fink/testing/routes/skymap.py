@@ -58,7 +58,7 @@ def respond(payload, ctx):
     pixels = candidates[skymap.pixel_levels(levels, candidates) <= threshold]
     positions, returned = scan_pixels(table, pixels, "*", ctx.nlimit)
     # the ZTF decoder, truncated: typed, no null-filling, no grouping, no sorting
-    frame = decode(table, positions, returned, truncated=True, sort=False)
+    frame = decode(table, positions, returned, truncated=True, sort=False, pandas_major=ctx.pandas_major)
     if frame.empty:
         return tabular_response(frame, payload, ctx)
     frame["v:startgwMjdTai"] = Time(header["DATE-OBS"], scale="utc").tai.mjd

@@ -130,7 +130,7 @@ def extract(payload, ctx):
         return pd.DataFrame()
     # the scans are merged in a Python dict, a Java HashMap for the decoder
     positions = np.asarray(positions)[java_hashmap_order([table.keys[i] for i in positions])]
-    frame = decode(table, positions, scans[0].columns, truncated=truncated)
+    frame = decode(table, positions, scans[0].columns, truncated=truncated, pandas_major=ctx.pandas_major)
     frame["f:sso_name"] = frame["r:packed_primary_provisional_designation"].apply(lambda x: names[x])
     if with_ephem:
         frame = with_ephemerides(frame)

@@ -76,5 +76,5 @@ def respond(payload, ctx):
     # reversed range scan between the two MJD strings: the n most recent alerts (row key midpointMjdTai_...)
     found = table.select(table.range_positions(f"{start}", f"{stop}", reverse=True), cols, limit)
     # Lomikel hands the rows over in a TreeMap: ascending row keys
-    frame = decode(table, np.sort(found.positions), found.columns, truncated=cols != "*")
+    frame = decode(table, np.sort(found.positions), found.columns, truncated=cols != "*", pandas_major=ctx.pandas_major)
     return tabular_response(frame, payload, ctx)
