@@ -13,6 +13,9 @@ from astroquery_fink.testing.skymap import EVENT_NAME, bayestar_bytes  # noqa: E
 MAX_BYTES = 60_000
 FP_ID = "313761043604045880"
 SOURCES_ID = "314003014107006318"
+# given in an order that differs from the server's (HashMap) order of their storage keys
+SMALL_ID = "170587115523932323"  # 7 alerts
+ORDER_IDS = "313761043604045880,313699514821640259,314003014107006318,170261592629837872"
 SOURCES_COLUMNS = (
     "r:diaObjectId,r:diaSourceId,r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr,r:ra,r:dec,r:snr,"
     "f:xm_simbad_otype,f:clf_earlySNIa_score,r:isDipole"
@@ -42,6 +45,7 @@ def fixtures():
     for suffix in ("json", "xml"):
         yield (f"fp_multi.{suffix}", "/api/v1/fp",
                {"diaObjectId": f"{FP_ID},170261592629837872", "output-format": FORMATS[suffix]}, 3)
+    yield from server_quirks()
     yield "error_missing_id.txt", "/api/v1/fp", {"output-format": "votable"}, 3
     yield "error_bad_format.txt", "/api/v1/fp", {"diaObjectId": FP_ID, "output-format": "JSON"}, 3
     # an id sent as a JSON integer crashes the server (it needs a string): flask-restx 500 body
@@ -50,6 +54,27 @@ def fixtures():
     yield "schema_fp.json", "/api/v1/schema", {"endpoint": "/api/v1/fp"}, 3
     yield "schema_sources.json", "/api/v1/schema", {"endpoint": "/api/v1/sources"}, 3
     yield from other_endpoints()
+
+
+def server_quirks():
+    """Answers that show how the server orders, drops and fails to write rows."""
+    # several objects without a time column: rows in Java HashMap order of their storage keys
+    yield ("objects_order.xml", "/api/v1/objects",
+           {"diaObjectId": ORDER_IDS, "columns": "r:ra,r:dec,r:diaObjectId", "output-format": "votable"}, 3)
+    # a selection whose cells are all null in a row loses that row ...
+    yield ("fp_psfFlux_alone.json", "/api/v1/fp",
+           {"diaObjectId": FP_ID, "columns": "r:psfFlux", "output-format": "json"}, 3)
+    # ... unless it holds a column that is never null: what the client sends for columns="r:psfFlux"
+    yield ("fp_psfFlux_client.json", "/api/v1/fp",
+           {"diaObjectId": FP_ID, "columns": "r:psfFlux,r:diaObjectId,r:midpointMjdTai", "output-format": "json"}, 3)
+    # full reads the server cannot write in VOTable, and the same queries in CSV (and JSON), which
+    # it writes: a boolean null in the newest row (pandas 3) ...
+    for suffix, fmt in (("votable_500.json", "votable"), ("csv", "csv")):
+        yield (f"sources_{FP_ID}_full.{suffix}", "/api/v1/sources", {"diaObjectId": FP_ID, "output-format": fmt}, 3)
+    # ... and text columns null in every row (pandas 2), on an object small enough to record in JSON
+    for suffix, fmt in (("votable_500.json", "votable"), ("csv", "csv"), ("json", "json")):
+        yield (f"sources_{SMALL_ID}_full_pandas2.{suffix}", "/api/v1/sources",
+               {"diaObjectId": SMALL_ID, "output-format": fmt}, 2)
 
 
 def other_endpoints():
