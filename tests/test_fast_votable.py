@@ -310,6 +310,12 @@ ALIKE = {
                                                [[b"abcdef", b"xyz", b"uvw"], ["é𝜋中ü".encode(), b"", b""]]),
     "bit and boolean": document([("b", "bit", None), ("o", "boolean", None)],
                                 [[b"1", b"true"], [b"0", b"F"], [None, b"?"], [b" 1 ", b""], [b"0", b"t"]]),
+    # every spelling of a boolean astropy reads (it compares the upper-cased text), and of a bit
+    "boolean spellings": document([("o", "boolean", None), ("b", "bit", None)],
+                                  [[spelling, bit] for spelling, bit in zip(
+                                      [b"true", b"True", b"TRUE", b"tRuE", b"T", b"t", b"1", b" T ", b"false", b"False",
+                                       b"FALSE", b"fAlSe", b"F", b"f", b"0", b"\tF\n", b"?", b"", None, b" "],
+                                      [b"1", b"0", None, b"", b" 0 "] * 4, strict=True)]),
     "small integer types": document([("u", "unsignedByte", None), ("h", "short", None), ("i", "int", None)],
                                     [[b"255", b"-32768", b"2147483647"], [None, None, None]]),
     "zero rows in TABLEDATA": document(NUMBERS, []),
@@ -412,7 +418,7 @@ def test_gives_up(content):
 # wrong: it must give astropy's answer, or give up (always when astropy fails).
 CELL_PIECES = st.sampled_from([b"1", b"7", b"0", b"-", b"+", b".", b"e", b"E", b"x", b"_", b"nan", b"inf", b"NaN",
                                b" ", b"\t", b"\n", b"\r", b"&amp;", b"&#32;", b"&#x41;", b"&", b"<", b">", b"]]>",
-                               b"\x01", b"\xc3\xa9", b"\xff", b"true", b"T", b"?", b"a"])
+                               b"\x01", b"\xc3\xa9", b"\xff", b"true", b"T", b"false", b"F", b"?", b"a"])
 CELLS = st.none() | st.lists(CELL_PIECES, max_size=4).map(b"".join)
 FUZZ_FIELDS = [("i", "long", None), ("d", "double", None), ("f", "float", None), ("s", "unicodeChar", "2"),
                ("c", "char", "*"), ("b", "boolean", None), ("t", "bit", None)]
