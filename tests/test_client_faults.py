@@ -2,13 +2,16 @@
 import time
 import warnings
 from email.utils import formatdate
+from types import SimpleNamespace
+from unittest import mock
 
 import numpy as np
 import pytest
+import requests
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError, TableParseError
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
-from astroquery_fink import FinkClass, conf
+from astroquery_fink import FinkClass, conf, retry
 from astroquery_fink.exceptions import IncompleteResultError, IncompleteResultWarning
 from astroquery_fink.testing import BIG_FP_OBJECT_ID, REAL_OBJECT_IDS
 
@@ -93,10 +96,11 @@ def test_retry_after_seconds_honoured(replica, fink, reference):
 
 
 def test_retry_after_http_date_honoured(replica, fink):
-    replica.inject("429", times=1, retry_after=formatdate(time.time() + 30, usegmt=True))
-    query(fink)
-    (wait,) = fink.slept
-    assert 28 <= wait <= 30  # the date has whole seconds
+    now = 1_800_000_000  # the client's clock, fixed: the wait does not depend on how long the query took
+    replica.inject("429", times=1, retry_after=formatdate(now + 30, usegmt=True))
+    with mock.patch.object(retry, "time", SimpleNamespace(time=lambda: now)):
+        query(fink)
+    assert fink.slept == [30.0]
 
 
 def test_persistent_503_gives_up_after_max_retries(replica, fink):
@@ -159,12 +163,19 @@ def test_refused_query_not_retried(replica, fink):
 
 def test_slow_answer_times_out(replica, fink):
     replica.inject("slow")  # held until the test's fixture removes the fault
-    began = time.perf_counter()
-    with conf.set_temp("max_retries", 1), conf.set_temp("timeout", 1):
-        with pytest.raises(AstroqueryTimeoutError, match="did not answer /api/v1/fp within 1 s"):
+    with conf.set_temp("max_retries", 1), conf.set_temp("timeout", 1), \
+            mock.patch.object(fink, "_request", wraps=fink._request) as request:
+        with pytest.raises(AstroqueryTimeoutError, match="did not answer /api/v1/fp within 1 s") as raised:
             query(fink)
-    assert len(sent(replica)) == 2  # a timeout is retried like a connection failure
-    assert time.perf_counter() - began < 5
+    # the client's own socket timeout ended each attempt: requests raised a read timeout, every
+    # attempt was sent with the 1 s limit, and the replica still holds both requests unanswered
+    assert isinstance(raised.value.__cause__, requests.ReadTimeout)
+    assert [call.kwargs["timeout"] for call in request.call_args_list] == [1.0, 1.0]
+    deadline = time.monotonic() + 30  # a poll, not a speed check: the log may lag behind the client
+    while len(sent(replica)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent(replica) == [(None, "slow", [ID])] * 2  # a timeout is retried like a connection failure
+    assert len(fink.slept) == 1  # one wait between the two attempts, recorded instead of slept
 
 
 def test_sub_second_timeout_of_the_instance(replica):

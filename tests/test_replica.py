@@ -3,7 +3,6 @@ import io
 import json
 import re
 import threading
-import time
 
 import numpy as np
 import pandas as pd
@@ -633,9 +632,7 @@ def test_dataset_is_deterministic():
 def test_replica_object_lifecycle():
     replica = FinkReplica(port=0)
     assert replica.url is None
-    start = time.perf_counter()
     url = replica.start()
-    assert time.perf_counter() - start < 2.0
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and replica.url == url
     assert requests.get(url + "/api/v1/fp", timeout=5).status_code == 200
     replica.stop()

@@ -62,6 +62,14 @@ def statuses(replica):
     return [entry["status"] for entry in replica.requests]
 
 
+def wait_until(condition, deadline=30):
+    """Poll ``condition`` until it holds; the deadline only keeps a broken replica from hanging the run."""
+    end = time.monotonic() + deadline
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+    return condition()
+
+
 # --- each fault on the wire ------------------------------------------------------------------------------
 
 
@@ -107,30 +115,42 @@ def test_retry_after_header(replica, url, retry_after, header):
 
 def test_slow_answer_times_out_then_is_released(replica, url):
     fault = replica.inject("slow")  # no delay: held until the fault is removed
-    began = time.perf_counter()
-    with pytest.raises(requests.ReadTimeout):
+    with pytest.raises(requests.ReadTimeout):  # the client's socket timeout ends the wait, not an answer
         post(url, timeout=0.2)
-    assert time.perf_counter() - began < 2
-    assert statuses(replica) == [None]
+    # the server got the request and still holds it, unanswered
+    assert wait_until(lambda: statuses(replica) == [None])
+    assert fault.hits == 1
     fault.remove()
-    deadline = time.monotonic() + 5
-    while statuses(replica) != [200] and time.monotonic() < deadline:
-        time.sleep(0.01)  # the held request now answers its (gone) client
-    assert statuses(replica) == [200]
+    # the held request now answers its (gone) client
+    assert wait_until(lambda: statuses(replica) == [200])
 
 
 def test_slow_answer_with_delay(replica, url):
-    replica.inject("slow", delay=0.3)
-    began = time.perf_counter()
-    response = post(url)
-    assert response.status_code == 200 and time.perf_counter() - began >= 0.3
+    # a delay longer than any test run: the request is held (no answer) until the fault goes
+    fault = replica.inject("slow", delay=3600)
+    with pytest.raises(requests.ReadTimeout):
+        post(url, timeout=0.2)
+    assert wait_until(lambda: statuses(replica) == [None])
+    fault.remove()
+    assert wait_until(lambda: statuses(replica) == [200])
+    # a short delay ends by itself, with the normal answer
+    replica.clear_requests()
+    replica.inject("slow", delay=0.05)
+    assert post(url).status_code == 200
+    assert [(entry["status"], entry["fault"]) for entry in replica.requests] == [(200, "slow")]
 
 
 def test_delay_holds_any_fault(replica, url):
-    replica.inject("504", delay=0.2)
-    began = time.perf_counter()
+    fault = replica.inject("504", delay=3600)
+    with pytest.raises(requests.ReadTimeout):
+        post(url, timeout=0.2)
+    # held first, unanswered...
+    assert wait_until(lambda: [(entry["status"], entry["fault"]) for entry in replica.requests] == [(None, "504")])
+    fault.remove()
+    # ...then the fault's own answer once released
+    assert wait_until(lambda: statuses(replica) == [504])
+    replica.inject("504", delay=0.05)
     assert post(url).status_code == 504
-    assert time.perf_counter() - began >= 0.2
 
 
 def test_held_request_does_not_block_stop():
@@ -141,20 +161,20 @@ def test_held_request_does_not_block_stop():
 
     def ask():
         try:
-            outcome.append(post(url, timeout=5).status_code)
+            outcome.append(post(url, timeout=3600).status_code)  # no client timeout will end it
         except requests.RequestException as error:
             outcome.append(type(error))
 
-    thread = threading.Thread(target=ask)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not replica.requests and time.monotonic() < deadline:
-        time.sleep(0.01)  # until the request is held by the server
-    began = time.perf_counter()
-    replica.stop()
-    assert time.perf_counter() - began < 1
-    thread.join(5)
-    assert outcome and not thread.is_alive()
+    asker = threading.Thread(target=ask)
+    asker.start()
+    assert wait_until(lambda: replica.requests)  # the request is held by the server
+    stopper = threading.Thread(target=replica.stop)
+    stopper.start()
+    stopper.join(60)  # a bound for a broken stop(), not a speed requirement
+    assert not stopper.is_alive(), "stop() waits for the held request"
+    asker.join(60)
+    # stop() released the held request, which got the normal answer
+    assert outcome == [200] and not asker.is_alive()
 
 
 def test_truncated_announces_full_length_then_closes(replica, url):
@@ -404,14 +424,12 @@ def test_bad_extra_counts_refused(count, rows):
         add_extra_objects(default_dataset(), count, rows)
 
 
-def test_five_thousand_extra_objects_start_fast():
-    began = time.perf_counter()
+def test_five_thousand_extra_objects():
+    # how long the generation takes is for benchmarks/, not for a unit test on a loaded machine
     replica = FinkReplica(extra_objects=5000, extra_fp_rows=20)
     with replica as url:
-        elapsed = time.perf_counter() - began
         last = replica.dataset.extra_object_ids[-1]
         assert len(post(url, diaObjectId=last).json()) == 20
-    assert elapsed < 5
     table = replica.dataset.tables[TABLES["fp"]]
     assert len(table) == len(default_dataset().tables[TABLES["fp"]]) + 5000 * 20
 
