@@ -3,6 +3,7 @@ import argparse
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import sys
@@ -17,6 +18,7 @@ from astropy.coordinates import Angle, SkyCoord
 from astropy.io import registry
 from astropy.io.votable.exceptions import W03
 from astropy.table import Table
+from astroquery import log
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError, TableParseError
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
@@ -91,6 +93,26 @@ def _warnings_reported(quiet):
             for kind, text in lines:
                 if kind == "warning" or not quiet:
                     _say(text, kind)
+
+
+class _NoteHandler(logging.Handler):
+    """Astroquery's log records as ``fink-query: note: ...`` lines on stderr (astropy prints INFO on stdout)."""
+
+    def emit(self, record):
+        _say(record.getMessage(), "note" if record.levelno < logging.WARNING else "warning")
+
+
+@contextmanager
+def _log_reported(quiet):
+    """Route astroquery's log (the client's notes, such as a CSV fallback) to stderr while the block runs."""
+    saved = log.handlers[:], log.propagate
+    handler = _NoteHandler(logging.WARNING if quiet else logging.INFO)
+    log.handlers[:] = [handler]
+    log.propagate = False  # stdout carries the table only
+    try:
+        yield
+    finally:
+        log.handlers[:], log.propagate = saved
 
 
 # --- argument types ----------------------------------------------------------------------------
@@ -646,6 +668,8 @@ def _client(args):
             raise UsageError(f"--replica needs the replica's packages: pip install 'astroquery-fink[replica]' "
                              f"({error})") from error
         where = FinkReplica()
+        # its crashes are answered as HTTP 500, as the server's are; their tracebacks are not the user's business
+        where.app.logger.disabled = True
     else:
         where = nullcontext(args.server)
     retries = conf.set_temp("max_retries", args.retries) if args.retries is not None else nullcontext()
@@ -680,7 +704,7 @@ def _run(args):
     _prepare_output(args)
     status = EXIT_OK
     try:
-        with _warnings_reported(args.quiet), _client(args) as client:
+        with _warnings_reported(args.quiet), _log_reported(args.quiet), _client(args) as client:
             result = args.handler(client, args)
     except IncompleteResultError as error:
         _report_partial(error, args)

@@ -7,7 +7,7 @@ import requests
 
 DATA = Path(__file__).parent / "data"
 MANIFEST = json.loads((DATA / "responses.json").read_text())
-FORMAT_OF_SUFFIX = {".xml": "votable", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+FORMAT_OF_SUFFIX = {".xml": "votable", ".columns.xml": "votable", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
 def recorded_response(name, url):

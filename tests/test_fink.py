@@ -269,7 +269,7 @@ def test_parquet_row_keys_dropped(server, client):
 
 def test_sources_types_and_masks(server, client):
     table = fetch(client, server, "sources_314003014107006318.xml")
-    assert table["r:isDipole"].dtype == bool
+    assert table["r:dipoleFitAttempted"].dtype == bool
     assert table["f:xm_simbad_otype"].dtype.kind == "U"
     assert table["r:diaSourceId"].dtype == np.int64
     masked = [name for name in table.colnames if isinstance(table[name], MaskedColumn) and table[name].mask.any()]
