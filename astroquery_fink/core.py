@@ -196,7 +196,7 @@ class FinkClass(BaseQuery):
         >>> obj = Fink.query_object(313761043604045880,
         ...                         columns="r:ra,r:dec,r:nDiaSources")  # doctest: +REMOTE_DATA
         >>> obj.colnames  # doctest: +REMOTE_DATA
-        ['r:dec', 'r:nDiaSources', 'r:ra']
+        ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
         """
         payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
                              required=ORDER_COLUMNS["objects"])
