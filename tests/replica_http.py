@@ -25,7 +25,7 @@ def parquet_frame(response):
 
 
 def python_dict_error(text):
-    """The bytes of a python-dict 400 body (spec §1.3 A)."""
+    """The bytes of a python-dict 400 body (``str()`` of the dict: single quotes, not JSON)."""
     return str({"status": "error", "text": text}).encode()
 
 

@@ -47,7 +47,7 @@ def fink(replica, tmp_path):
 
 @pytest.fixture(scope="module")
 def reference(fink_replica):
-    """``reference(fmt, ids)``: what `query` returns when nothing fails (json rounds floats, spec §1.4)."""
+    """``reference(fmt, ids)``: what `query` returns when nothing fails (json rounds floats to 10 decimals)."""
     client = FinkClass(server=fink_replica)
     # asked before any test arms a fault (fixture setup), never from inside a test
     known = {(fmt, ids): query(client, list(ids) if isinstance(ids, tuple) else ids, fmt)

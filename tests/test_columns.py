@@ -319,7 +319,7 @@ def test_nullable_and_types_follow_avro():
         numpy_dtype(info.type)
 
 
-# -- resolver answers and sso ephemerides (spec §1.5, §2.7, §2.8) -----------------------------
+# -- resolver answers and sso ephemerides: columns that /api/v1/schema does not describe ---------
 
 MIRIADE = {
     "Date", "RA", "DEC", "Dobs", "Dhelio", "VMag", "SDSS:g", "SDSS:r", "Phase", "Elong.", "dRAcosDEC", "dDEC", "RV",
@@ -439,7 +439,7 @@ def test_resolver_ssodnet_columns():
     ],
 )
 def test_resolver_text_values_are_typed_as_numbers(key, name, type_):
-    # the resolver sends these as JSON strings (no type restoration, spec §2.8): the map gives
+    # the resolver sends these as JSON strings (no type restoration on its routes): the map gives
     # the number type the client converts them to
     info = column_info(key, name)
     assert info.type == type_

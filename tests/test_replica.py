@@ -58,7 +58,7 @@ def bad_format_body(fmt):
             f"Choose among json, csv, votable, or parquet\\n'}}").encode()
 
 
-# --- plumbing (spec §1.1-§1.3) ----------------------------------------------------------------
+# --- plumbing: routes, argument reading, error shapes ------------------------------------------
 
 
 @pytest.mark.parametrize("endpoint", sorted(DESCRIPTIONS))
@@ -121,9 +121,9 @@ def test_empty_or_malformed_json_is_400(http, url, body):
 
 @pytest.mark.parametrize("body", [
     b"null",
-    b'{"diaObjectId": 313761043604045880}',  # ids must be JSON strings (spec §1.2)
+    b'{"diaObjectId": 313761043604045880}',  # ids must be JSON strings: a JSON integer is a 500
     b'["diaObjectId"]',  # a list holding the name passes the presence test, then list["diaObjectId"] raises
-    b"5",  # ``"diaObjectId" in 5`` raises TypeError in the server's check_args (spec says 400; code says 500)
+    b"5",  # ``"diaObjectId" in 5`` raises TypeError in the server's check_args: a 500
     b'"has diaObjectId inside"',  # substring test passes, then str["diaObjectId"] raises
     b'{"diaObjectId": "313761043604045880", "columns": ["r:ra"]}',
 ])
@@ -187,7 +187,7 @@ def test_body_over_100_mib_is_413():
     assert response.data == b'{"message": "The data value transmitted exceeds the capacity limit."}\n'
 
 
-# --- serialization (spec §1.4) ------------------------------------------------------------------
+# --- serialization: json, csv, votable, parquet bodies and headers --------------------------------
 
 
 @pytest.mark.parametrize("fmt", sorted(CONTENT_TYPES))
@@ -318,7 +318,7 @@ def test_votable_full_read_works_on_pandas3(http, url):
     assert len(votable.parse(io.BytesIO(response.content)).get_first_table().fields) == 91
 
 
-# --- decoding, ordering, selection (spec §1.6) --------------------------------------------------
+# --- decoding, ordering, selection -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("endpoint", "count"), [("/api/v1/fp", 15), ("/api/v1/objects", 91), ("/api/v1/sources", 131)])
@@ -458,7 +458,7 @@ def test_nlimit_can_be_lifted():
     assert len(pd.read_parquet(io.BytesIO(response.data))) >= 20_000
 
 
-# --- pandas-2 flavour (spec §1.4) ----------------------------------------------------------------
+# --- pandas-2 flavour: "nan" strings, VOTable/parquet 500s ------------------------------------
 
 
 SOURCE_COLUMNS = "r:diaSourceId,r:midpointMjdTai,r:band,r:psfFlux,f:xm_simbad_otype,f:clf_earlySNIa_score,r:isDipole"
@@ -502,7 +502,7 @@ def test_pandas2_parquet_types(http, fink_replica_pandas2):
     assert (mixed.status_code, mixed.content) == (500, INTERNAL)
 
 
-# --- /api/v1/schema (spec §2.6) ------------------------------------------------------------------
+# --- /api/v1/schema ----------------------------------------------------------------------------
 
 
 def schema(http, url, **payload):
@@ -558,7 +558,7 @@ def test_schema_docs_carry_avsc_units(http, url):
     assert "[d]" in fp["midpointMjdTai"] and "[" not in fp["timeProcessedMjdTai"]
     assert "[nJy]" in sources["trailLengthErr"] and "[nJy.arcsec**2]" in sources["ixx"]
     assert "[" not in objects["validityStartMjdTai"]
-    # per-record counts of spec §2.6 (schema 11.0)
+    # bracketed units per record, counted in the avsc docs of schema 11.0 (latest)
     expected_sources = {"nJy": 16, "deg": 10, "nJy.arcsec**2": 6, "pixel": 5, "arcsec": 2, "d": 1, "deg**2": 1}
     assert pd.Series(units(sources)).value_counts().to_dict() == expected_sources
     assert pd.Series(units(objects)).value_counts().to_dict() == {"nJy": 60, "nJy/d": 6, "deg": 4, "deg**2": 1}

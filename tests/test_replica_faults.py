@@ -74,7 +74,7 @@ def wait_until(condition, deadline=30):
 
 
 def test_500_is_the_answer_of_a_crashing_route(replica, url):
-    # a JSON number as diaObjectId makes the server's code raise (spec §1.2): the genuine crash
+    # a JSON number as diaObjectId makes the server's code raise (no type validation): the genuine crash
     crash = requests.post(url + FP, json={"diaObjectId": 5})
     replica.inject("500")
     injected = post(url)
@@ -448,7 +448,7 @@ def test_command_line_serves_until_killed():
             assert url.startswith("http://127.0.0.1:"), process.stderr.read()
             rows = post(url, diaObjectId=extra_object_ids(50)[-1]).json()
             assert len(rows) == 3
-            # pandas-2 flavour: the VOTable of a full sources read fails (spec §1.4)
+            # pandas-2 flavour: the VOTable of a full sources read fails (text columns null in every row)
             assert post(url, "/api/v1/sources", **{"output-format": "votable"}).status_code == 500
             process.terminate()
             assert process.wait(10) == 0

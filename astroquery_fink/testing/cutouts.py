@@ -19,7 +19,7 @@ __all__ = [
     "COLORMAPS",
 ]
 
-#: Columns of ``rubin.cutouts`` (spec §1.7).
+#: Columns of ``rubin.cutouts``, keyed ``{diaSourceId[-3:]}_{diaSourceId}``.
 TABLE_SCHEMA = {
     "r:diaObjectId": "long",
     "r:diaSourceId": "long",
@@ -30,10 +30,11 @@ TABLE_SCHEMA = {
 #: The three stamps of an alert, in the order the cutout service returns them for ``All``.
 KINDS = ("Science", "Template", "Difference")
 
-_SIZE = 30  # pixels, as the server tests expect (spec §2.5)
+_SIZE = 30  # pixels: the server tests expect 30x30 stamps
 _PSF_SIGMA = 1.7  # pixels
 _QUANTUM = 0.125  # nJy: short JSON numbers, exact in float32
-# a stamp with a template not covering a few columns (NaN pixels, spec §2.5 [I]) [guess]
+# a stamp with a template not covering a few columns (NaN pixels, which the array output would write as
+# bare NaN tokens; inferred from the code) [guess]
 _NAN_TEMPLATE_SOURCE = 169298437355340113
 
 
@@ -126,7 +127,7 @@ def fits_bytes(store, source_id, kind):
 
     The server's own tests open these files with ``ignore_missing_simple=True``: they
     start directly with an ``XTENSION`` card, without the primary header that carries
-    ``SIMPLE`` (spec §2.5). The replica writes them the same way [guess: why they lack it].
+    ``SIMPLE``. The replica writes them the same way [guess: why they lack it].
 
     Parameters
     ----------
@@ -161,7 +162,7 @@ def fits_bytes(store, source_id, kind):
 
 def cutout_service(store, hdfs_path, kind, return_type):
     """
-    Answer of the internal cutout service the server POSTs to (spec §2.5).
+    Answer of the internal cutout service the server POSTs the ``r:hdfs_path`` of the alert to.
 
     Parameters
     ----------
@@ -191,7 +192,7 @@ def cutout_service(store, hdfs_path, kind, return_type):
 
 def sigmoid_normalizer(image):
     """
-    The server's default stretch: ``1 / (1 + exp(-(x - mean) / std))`` (spec §2.5).
+    The server's default stretch: ``1 / (1 + exp(-(x - mean) / std))``.
 
     Parameters
     ----------
@@ -224,7 +225,7 @@ def legacy_normalizer(image, stretch):
     The server's other stretches: astropy ``simple_norm`` between fixed cut levels.
 
     The cut levels are the centre pixel (max) and ``min + 0.2 * median absolute
-    deviation`` (min), so ``pmin``/``pmax`` never matter (spec §2.5). ``simple_norm``
+    deviation`` (min), so ``pmin``/``pmax`` never matter. ``simple_norm``
     needs matplotlib; its arithmetic (``ImageNormalize.__call__`` with ``clip=True``) is
     reproduced here with astropy's stretch classes.
 
@@ -346,7 +347,7 @@ COLORMAPS = {
 
 def render_png(image, payload):
     """
-    PNG bytes of a stamp, following the server's PNG branch (spec §2.5).
+    PNG bytes of a stamp, following the server's PNG branch (8-bit, mode ``L``, ``RGBA`` with a colormap).
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ __all__ = [
     "table_schema",
 ]
 
-#: Endpoint -> HBase table it reads (spec §1.7).
+#: Endpoint -> HBase table its route scans on the server.
 TABLES = {
     "sources": "rubin.diaSource_static",
     "objects": "rubin.diaObject",
@@ -36,7 +36,8 @@ TABLES = {
     "sso_resolver": "rubin.sso_resolver",
 }
 
-#: diaObjectIds quoted by the spec (§3); all of them exist in the generated data.
+#: Real diaObjectIds quoted by the server's tests, model examples, user docs and issues; all of them
+#: exist in the generated data.
 REAL_OBJECT_IDS = (
     "314003014107006318",
     "170261592629837872",
@@ -57,10 +58,11 @@ REAL_OBJECT_IDS = (
 #: Object with at least 20 000 forced-photometry rows (benchmarks; one scan returns NLIMIT of them).
 BIG_FP_OBJECT_ID = "169298438257115164"
 
-#: (diaObjectId, midpointMjdTai) of a source the server's own tests look up (spec §2.1, §3).
+#: (diaObjectId, midpointMjdTai) of a source the server's own tests look up (they expect exactly 1 row).
 KNOWN_SOURCE = ("314003014107006318", 61176.9896294959)
 
-#: diaSourceIds quoted by the spec (§2.5, §3); each is a source of an existing object, with cutouts.
+#: Real diaSourceIds of the server's cutout tests, model example and docs; each is a source of an
+#: existing object, with cutouts.
 SPEC_SOURCE_IDS = ("170424319673368579", "169298437355340113", "170050479238676547")
 
 # objects whose rows the recorded fixtures and the replica tests pin down
@@ -85,12 +87,12 @@ def _east(ra, dec, arcsec):
     return ra + arcsec / 3600.0 / np.cos(np.radians(dec)), dec
 
 
-# Objects placed around the conesearch positions of spec §3 at known separations (arcsec from
+# Objects placed around the conesearch positions of the server's tests and docs at known separations (arcsec from
 # the position, for the object's mean position; the latest alert scatters by ~0.1 arcsec).
 # (id, kind, ra, dec, n_src, n_fp, t_start, span, simbad, tns)
 _EXTRA_OBJECTS = (
     # 7" east of (53.2514, -27.861); alive 2 days from 2026-01-07 10:00 TAI only: the server tests'
-    # startdate/window/stopdate cases select it, startdate=2026-01-10 does not (spec §2.4)
+    # startdate/window/stopdate cases select it, startdate=2026-01-10 does not
     ("170043582149071227", "sn", *_east(53.2514, -27.861, 7.0), 5, 12, 61047.45, 1.9, "Unknown",
      ("AT 2026ak", None, np.nan)),
     ("313762118806337461", "var", *_north(61.964820, -48.713443, 25.0), 14, 40, 61060.0, 300.0, "Star", None),
@@ -99,12 +101,12 @@ _EXTRA_OBJECTS = (
     ("313890577316982674", "var", *_north(7.4550, -44.635, -130.0), 20, 60, 61020.0, 360.0, "RRLyr", None),
     ("313887162041295805", "sn", *_north(7.4550, -44.635, 170.0), 8, 20, 61250.0, 70.0, "Unknown", None),
     ("313973390556212789", "sn", *_north(7.893627, -44.771556, -3.5), 6, 14, 61300.0, 40.0, "G", None),
-    # around 10h02m38.65s +00d51m02.6s (spec §3, radius 5")
+    # around 10h02m38.65s +00d51m02.6s, a sexagesimal cone centre quoted upstream (radius 5")
     ("313907453120558196", "sn", *_north(150.6610416667, 0.8507222222, 1.2), 12, 30, 61160.0, 90.0, "G",
      ("SN 2026fyb", "SN Ia", 0.089)),
     ("313906882749143027", "var", *_north(150.6610416667, 0.8507222222, -6.5), 25, 70, 61010.0, 380.0, "Star", None),
     ("170588203947162415", "agn", *_north(327.088263, -11.829110, 30.0), 16, 45, 61030.0, 330.0, "QSO", None),
-    # an early TNS supernova: in_tns alerts from 2025-12 on (spec §2.9 tags tests)
+    # an early TNS supernova: in_tns alerts from 2025-12 on (the server's tags tests ask in_tns for up to 50)
     ("169001936485221760", "sn", 35.3112, -4.9021, 20, 45, 61012.0, 60.0, "G", ("SN 2025acqz", "SN Ia", 0.041)),
 )
 
@@ -115,7 +117,7 @@ _BANDS = np.array(list("ugrizy"))
 _BAND_WEIGHTS = np.array([0.06, 0.13, 0.27, 0.27, 0.16, 0.11])
 _BAND_NOISE = np.array([420.0, 180.0, 150.0, 190.0, 290.0, 520.0])  # nJy, 1-sigma floor per band
 _T_MIN, _T_MAX = 61000.0, 61400.0
-# first MJD processed by fink-broker 4.1; earlier alerts lack the 4.1 columns (spec §2.6 stamps)
+# first MJD processed by fink-broker 4.1; earlier alerts lack the columns /api/v1/schema stamps as broker 4.1
 _BROKER_41_MJD = 61100.0
 _BROKER_41_ONLY = (
     "f:xm_tns_fullname",
@@ -176,7 +178,7 @@ def _unique_ids(rng, n, low, high):
 
 
 def _catalog(rng):
-    """The objects: spec ids with hand-picked roles, then synthetic ones."""
+    """The objects: the real ids (``REAL_OBJECT_IDS``) with hand-picked roles, then synthetic ones."""
     fixed = {
         # id: (kind, ra, dec, n_src, n_fp, t_start, span, simbad, tns)
         "314003014107006318": ("sn", 53.2510, -27.8608, 24, 48, 61130.0, 110.0, "Unknown", None),
@@ -202,7 +204,7 @@ def _catalog(rng):
     }
     objects = [_Object(oid, *spec) for oid, spec in fixed.items()]
     extra_ids = _unique_ids(rng, _N_SYNTHETIC - 1, 169_000_000_000_000_000, 171_000_000_000_000_000)
-    synthetic = [str(i) for i in extra_ids] + ["170261592629840318"]  # shares salt 318 with a spec id
+    synthetic = [str(i) for i in extra_ids] + ["170261592629840318"]  # shares salt 318 with a real id
     kinds = np.array(["sn", "var", "agn", "nuclear"])
     labels = {"sn": ["Unknown", "G"], "var": ["Star", "RRLyr", "EB*"], "agn": ["QSO", "AGN"], "nuclear": ["G"]}
     fields = np.array([[53.2, -28.0], [9.45, -44.0], [35.7, -4.75], [150.1, 2.2], [61.24, -48.42]])
@@ -210,7 +212,7 @@ def _catalog(rng):
         kind = str(kinds[rng.integers(0, 4)])
         if k == 0:
             # an object 15 arcsec east of the conesearch centre of the server tests (53.2514, -27.861),
-            # just outside their 10 arcsec radius (the 7 arcsec one is in _EXTRA_OBJECTS, spec §2.4)
+            # just outside their 10 arcsec radius (the 7 arcsec one is in _EXTRA_OBJECTS)
             ra, dec = 53.2514 + 15.0 / 3600 / np.cos(np.radians(27.861)), -27.861
         else:
             centre = fields[rng.integers(0, len(fields))]
@@ -293,16 +295,16 @@ def _nan(n):
 
 
 def _pin_times(obj, t_fp, src_idx, order):
-    """Put the detections quoted by the spec at their exact times; returns the new source indices."""
+    """Put the detections of real answers at their exact times; returns the new source indices."""
     last = len(t_fp) - 1
     if obj.oid == "170587115523932323":
-        # first and last detections of the object shown in spec §2.4 (issue #1213)
+        # first and last detections of this object in a real conesearch answer (fink-broker issue #1213)
         t_fp[0], t_fp[last] = 61217.4109688703, 61228.4225541786
         inner = [i for i in order if i not in (0, last)][: obj.n_src - 2]
         src_idx = np.sort(np.asarray([0, last, *inner]))
     if obj.oid == KNOWN_SOURCE[0]:
         # the detection the server tests query, and a second one the same night so that the
-        # prefix "61176" matches two sources (spec §1.6, §3)
+        # prefix "61176" matches two sources (the time is matched as a prefix of the row key)
         mid = len(src_idx) // 2
         t_fp[src_idx[mid]] = KNOWN_SOURCE[1]
         t_fp[src_idx[mid - 1]] = 61176.0318245112
@@ -380,7 +382,7 @@ def _source_columns(rng, cols, obj, fp, src_idx, ids, template):
     dec_err = rng.uniform(0.02, 0.12, n) / 3600
     processed = t + rng.uniform(60.0, 600.0, n) / 86400
     if obj.oid == "170587115523932323":
-        processed[-1] = 61228.4242053883  # spec §2.4
+        processed[-1] = 61228.4242053883  # r:timeProcessedMjdTai in the real answer of issue #1213
     add = cols.add
     add("r:diaObjectId", _nullable_int(np.full(n, int(obj.oid))))
     add("r:diaSourceId", _nullable_int(ids))
@@ -546,7 +548,7 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
         "r:decErr": rng.uniform(0.01, 0.05) / 3600,
         "r:ra_dec_Cov": rng.normal(0, 1e-13),
         "r:nDiaSources": len(t),
-        "r:firstDiaSourceMjdTai": np.nan,  # not populated by Rubin (spec §2.2)
+        "r:firstDiaSourceMjdTai": np.nan,  # not populated by Rubin (Fink's f:firstDiaSourceMjdTaiFink is)
         "r:lastDiaSourceMjdTai": float(t[-1]),
         "r:validityStartMjdTai": float(t[-1] + rng.uniform(100, 700) / 86400),
         "r:observation_reason": sources["r:observation_reason"][-1],
@@ -560,7 +562,7 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
         "f:main_label_classifier": int(sources["f:clf_cats_class"][-1]),
     }
     if obj.oid == "170587115523932323":
-        row["r:validityStartMjdTai"] = 61228.4242598533  # spec §2.4
+        row["r:validityStartMjdTai"] = 61228.4242598533  # as in the real answer of issue #1213
     for b_idx, b in enumerate(_BANDS):
         sel = band == b_idx
         f, e = flux[sel], err[sel]
@@ -648,7 +650,7 @@ class _Batch:
 
 
 def _pin_source_ids(sources):
-    """Give the diaSourceIds quoted by the spec (§2.5, §3) to the batch-1 sources nearest in id (hence in time)."""
+    """Give the real diaSourceIds (``SPEC_SOURCE_IDS``) to the batch-1 sources nearest in id (hence in time)."""
     ids = sources["r:diaSourceId"].astype("int64")
     taken = ids.isin([int(i) for i in SPEC_SOURCE_IDS]).any()
     if taken:
@@ -665,7 +667,7 @@ def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
     """
     Generate the replica's data.
 
-    Same seed, same bytes: the spec objects and the synthetic ones are drawn from one
+    Same seed, same bytes: the real-id objects and the synthetic ones are drawn from one
     ``numpy.random.default_rng(seed)``; the objects placed for the conesearch tests, the
     Solar-System objects, tags, statistics... from generators seeded with ``[seed, k]``.
 

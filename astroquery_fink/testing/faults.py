@@ -501,7 +501,7 @@ def _buffer_body(environ, max_body):
 
 
 def _payload(environ, body):
-    """What the routes read: query parameters when there are any, else the JSON body (spec §1.2)."""
+    """What the routes read: query parameters when there are any (the body is then ignored), else the JSON body."""
     args = {}
     for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
         args.setdefault(name, value)  # first value, as werkzeug's MultiDict gives it

@@ -9,10 +9,10 @@ from .store import row_key
 
 __all__ = ["NSIDE", "healpix", "pixel_of", "pixel_table", "disc_pixels", "scan_pixels"]
 
-#: Resolution of the conesearch/skymap index (spec §1.7, §2.4): RING scheme.
+#: Resolution of the conesearch/skymap index ``rubin.pixel1024`` (healpix of the diaSource ra/dec): RING scheme.
 NSIDE = 1024
 
-# diaObject names that the diaSource of the latest alert already provides (spec §1.7)
+# diaObject names that the diaSource of the latest alert already provides (stored once, from the diaSource)
 _FROM_SOURCE = ("r:diaObjectId", "r:ra", "r:raErr", "r:dec", "r:decErr", "r:ra_dec_Cov")
 
 
@@ -83,7 +83,7 @@ def disc_pixels(ra, dec, radius_deg):
 
 def pixel_table(sources, objects):
     """
-    One row per object: its latest diaSource, its diaObject record and Fink's values (spec §1.7).
+    One row per object: its latest diaSource, its diaObject record and Fink's values (214 columns).
 
     The row key is ``pixel1024_firstDiaSourceMjdTaiFink_diaObjectId`` with the pixel of
     the latest diaSource's position.
@@ -123,7 +123,7 @@ def _row_pixels(table):
 
 def scan_pixels(table, pixels, columns="*", limit=None):
     """
-    One prefix scan ``{pix}_`` per pixel, merged as the server does (spec §2.4, §2.11).
+    One prefix scan ``{pix}_`` per pixel, merged as the server's conesearch and skymap routes do.
 
     The scans run in ascending pixel order (each capped at ``limit`` rows and filtered
     by ``columns``); the route collects them in a Python dict, which reaches the decoder

@@ -8,13 +8,13 @@ from astropy.time import Time
 
 __all__ = ["TNS_COLUMNS", "tns_table", "sesame_xml", "SESAME"]
 
-#: Columns of ``rubin.tns_resolver``, all strings (spec §1.7, §2.8).
+#: Columns of ``rubin.tns_resolver``, all strings (the resolver returns them untyped).
 TNS_COLUMNS = (
     "f:declination", "f:discoverydate", "f:fullname", "f:internalname", "f:ra", "f:redshift", "f:salt", "f:type",
 )
 
 # TNS entries that are not replica objects: (fullname, internal names, ra, dec, type, redshift, discovery date).
-# SN 2022and is the documentation's example (spec §2.8); SN 2024abtt the model example; the others
+# SN 2022and is the resolver documentation's example; SN 2024abtt the model example; the others
 # are invented, e.g. SN 2022an/SN 2022ann to show the prefix match of the forward search.
 _EXTERNAL = (
     ("SN 2022and", ("ATLAS22cwl", "PS22agq", "ZTF22aaaifcx"), "150.027554", "3.757143", "SN II", "0.043",
@@ -50,7 +50,7 @@ def _row(fullname, internal, ra, dec, kind, redshift, date):
     salt = fullname.lower()[-1]
     cells = {"f:fullname": fullname, "f:internalname": internal, "f:ra": ra, "f:declination": dec,
              "f:discoverydate": date, "f:salt": salt, "f:type": kind, "f:redshift": redshift}
-    # lower-cased salted key: the forward search is case-insensitive (spec §1.7)
+    # lower-cased key salted with the name's last character: the forward search is case-insensitive
     return f"{salt}_{fullname.lower()}_{internal.lower()}", cells
 
 
@@ -85,7 +85,7 @@ def tns_table(objects, names):
 
 
 #: Canned SIMBAD answers of CDS Sesame: normalised name -> Resolver element children, in
-#: document order (spec §2.8: the documentation's LEDA 1258009 example).
+#: document order (the resolver documentation's LEDA 1258009 example).
 SESAME = {
     "leda 1258009": (
         ("oid", "10915827"),

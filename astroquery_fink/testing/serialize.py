@@ -1,4 +1,4 @@
-"""Tabular serialization exactly as the Fink server's ``send_tabular_data`` (spec §1.4)."""
+"""Tabular serialization (json, csv, votable, parquet) exactly as the Fink server's ``send_tabular_data``."""
 
 import io
 import threading
@@ -15,7 +15,7 @@ __all__ = [
     "votable_fails_on_pandas2",
 ]
 
-#: Content-Type header of each output format, byte for byte (spec §1.4 table).
+#: Content-Type header of each output format, byte for byte (csv and parquet ones are non-standard).
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "application/csv",
@@ -23,7 +23,7 @@ CONTENT_TYPES = {
     "parquet": "parquet",
 }
 
-#: What a Flask ``Response(str)`` carries by default; used by the python-dict errors (spec §1.3 A).
+#: What a Flask ``Response(str)`` carries by default; used by the 400s whose body is a printed Python dict.
 TEXT_HTML = "text/html; charset=utf-8"
 
 # ``warnings.catch_warnings`` mutates process-wide state, so two threads of the threaded
@@ -33,7 +33,7 @@ _VOTABLE_LOCK = threading.Lock()
 
 def unsupported_format_body(output_format):
     """
-    Body of the 400 answer for an output format the server does not know (spec §1.3 A).
+    Body of the 400 answer for an output format the server does not know: a printed Python dict, not JSON.
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def _to_votable(df):
 
 def _to_parquet(df):
     buf = io.BytesIO()
-    # index kept on purpose: it holds the HBase row keys (``__index_level_0__``, spec §1.4)
+    # index kept on purpose: it holds the HBase row keys (stored as column ``__index_level_0__``)
     df.to_parquet(buf)
     return buf.getvalue()
 
@@ -168,7 +168,8 @@ def send_tabular_data(df, output_format, *, pandas_major=3):
     output_format : object
         ``json``, ``csv``, ``votable`` or ``parquet`` (case-sensitive); anything else is an error.
     pandas_major : {3, 2}
-        Which pandas major version the emulated server runs (spec §1.4 differences).
+        Which pandas major version the emulated server runs (they differ on missing text values and
+        on which VOTable/parquet answers fail).
 
     Returns
     -------
@@ -194,7 +195,7 @@ def send_tabular_data(df, output_format, *, pandas_major=3):
     if pandas_major == 2:
         df = as_pandas2_frame(df)
     if output_format == "json":
-        # pandas' default double_precision=10 is part of the contract (spec §1.4 JSON details)
+        # pandas' default double_precision=10 is part of the contract: JSON floats have 10 decimals
         body = df.to_json(orient="records").encode("utf-8")
     elif output_format == "csv":
         body = df.to_csv(index=False).encode("utf-8")

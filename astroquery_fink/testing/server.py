@@ -13,7 +13,7 @@ from .store import NLIMIT, HBaseTable, Store
 
 __all__ = ["create_app", "FinkReplica", "build_store", "MAX_CONTENT_LENGTH"]
 
-#: Request-body limit of the server (100 MiB, spec §1.1): larger JSON bodies get a 413.
+#: Request-body limit of the server (``MAX_CONTENT_LENGTH``, 100 MiB): larger JSON bodies get a 413.
 MAX_CONTENT_LENGTH = 100 * 1024 * 1024
 
 
@@ -82,7 +82,7 @@ def create_app(dataset=None, *, pandas_major=3, nlimit=NLIMIT, extra_objects=0, 
         Table contents; default: the package's deterministic dataset.
     pandas_major : {3, 2}, optional
         Emulate a server running pandas 3 (default) or pandas 2 (``"nan"`` strings for
-        missing text values, VOTable 500 on wholly-null text columns; spec §1.4).
+        missing text values, VOTable 500 on wholly-null text columns).
     nlimit : int or None, optional
         Row cap of one HBase scan (``NLIMIT`` = 10 000 on the server); None lifts it.
     extra_objects : int, optional
@@ -252,7 +252,7 @@ class FinkReplica:
             The crash of a route: ``{"message": "Internal Server Error"}`` (flask-restx JSON,
             ``application/json``) with the CORS headers, as a failing query gives.
         ``"400"``
-            A refused query: a python-dict body (spec §1.3 A) as ``text/html; charset=utf-8``.
+            A refused query: a python-dict body (a printed dict, not JSON) as ``text/html; charset=utf-8``.
         ``"429"``, ``"502"``, ``"503"``, ``"504"``
             The front end's answer (the app never sees the request): nginx's HTML error page,
             ``text/html``, no CORS headers, and ``Retry-After`` when ``retry_after`` is given.
@@ -270,7 +270,7 @@ class FinkReplica:
         ``"reset"``
             No answer: the TCP connection is reset (RST) once the request has been read.
         ``"votable_null_string_500"``
-            The pandas-2 server's failure (spec §1.4) on any flavour: a 500 as for ``"500"``
+            The pandas-2 server's VOTable failure, on any flavour: a 500 as for ``"500"``
             when the answer is a VOTable with a string or boolean column null in every row (a
             full read of sources, objects or fp). Other requests pass; only failing ones count.
 

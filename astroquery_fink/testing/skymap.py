@@ -8,14 +8,14 @@ import numpy as np
 
 __all__ = ["EVENT_NAME", "DATE_OBS", "bayestar_bytes", "gracedb", "read_map", "credible_levels", "pixel_levels"]
 
-#: The GraceDB superevent the replica knows (spec §2.11, §3).
+#: The GraceDB superevent the replica knows (the server's example event).
 EVENT_NAME = "S251112cm"
-#: DATE-OBS of the test map, as the server's shipped map (spec §2.11).
+#: DATE-OBS of the test map, as in the map shipped with the server's tests.
 DATE_OBS = "2025-11-12T15:18:45.363443"
 
 _NSIDE = 64
 # a Gaussian blob 3.6 deg from the objects near (327.088263, -11.829110): they lie between the
-# 10% and the 90% credible regions (spec §2.11: credible_level 0.1 -> no row) [guess: the map]
+# 10% and the 90% credible regions (the server's test expects no row at credible_level 0.1) [guess: the map]
 _CENTRE = (330.0, -14.0)
 _SIGMA = 2.5  # degrees
 # body of GraceDB's 404 for an unknown superevent [guess]

@@ -22,7 +22,7 @@ __all__ = [
     "tables",
 ]
 
-#: Columns of ``rubin.sso_resolver`` (spec §1.7, §2.8).
+#: Columns of ``rubin.sso_resolver``, which the resolver's ssodnet reverse search (ssObjectId -> designations) reads.
 RESOLVER_SCHEMA = {
     "r:diaSourceId": "long",
     "r:packed_primary_provisional_designation": "string",
@@ -84,7 +84,7 @@ class SolarSystemObject:
         return pack_provisional(self.designation)
 
 
-# The documentation's examples (spec §2.7, §3). Names, numbers and orbits other than the
+# The examples of the server's /sso tests and user docs. Names, numbers and orbits other than the
 # designation pairs 2015 BC557/K15Bt7C, 1996 TC28/J96T28C and 1984 CP are invented [guess].
 SSO_OBJECTS = (
     SolarSystemObject("2015 BC557", "2015 BC557", ("2015_BC557",), 2.61, 4.2, 120.0, 18.9, 61080.0, 14),
@@ -130,7 +130,7 @@ def ss_object_id(packed):
     """
     Rubin ``ssObjectId`` of a packed designation: its ASCII bytes as a big-endian integer.
 
-    ``K15Bt7C`` gives 21164728071239491, the spec's example (§2.8).
+    ``K15Bt7C`` gives 21164728071239491, the resolver documentation's example (``2015 BC557``).
 
     Parameters
     ----------
@@ -166,7 +166,7 @@ _QUAERO = _quaero_index()
 
 def quaero(name):
     """
-    What the SsODNet quaero resolver answers for ``-name=EQUAL:<name>`` (spec §2.7).
+    What the SsODNet quaero resolver answers for ``-name=EQUAL:<name>`` (/sso resolves every name there).
 
     Parameters
     ----------
@@ -405,7 +405,7 @@ def _ss_source_columns(cols, sso, ra, dec, eph):
 
 def tables(rng):
     """
-    ``rubin.diaSource_sso`` and ``rubin.sso_resolver`` (spec §1.7).
+    ``rubin.diaSource_sso`` and ``rubin.sso_resolver``, as the server stores them.
 
     Parameters
     ----------

@@ -7,7 +7,7 @@ import pandas as pd
 
 __all__ = ["COLUMNS", "FIXED_NIGHTS", "statistics_table"]
 
-#: The 21 stored counters and versions (spec §2.10); the night is the row key.
+#: The 21 stored counters and versions; the night is the row key (returned as ``f:night``).
 COLUMNS = (
     "f:alerts", "f:alerts_g", "f:alerts_i", "f:alerts_r", "f:alerts_u", "f:alerts_y", "f:alerts_z",
     "f:fink_broker_version", "f:fink_science_version", "f:glint_trail", "f:in_tns", "f:isDipole",
@@ -15,7 +15,7 @@ COLUMNS = (
     "f:pixelFlags_saturated", "f:pixelFlags_streak", "f:visits",
 )
 
-#: Nights and alert counts quoted by the spec (§2.10, §3).
+#: Nights quoted by the server's tests and examples, with the alert count its test checks (20251102: 1348).
 FIXED_NIGHTS = {"20250906": None, "20251102": 1348, "20260129": None}
 
 _FIRST_NIGHT = datetime.date(2025, 9, 6)
@@ -44,7 +44,7 @@ def _nights(rng):
 
 def statistics_table(rng):
     """
-    One row per night, every cell a string (the route does no type restoration, spec §2.10).
+    One row per night, every cell a string (the route does no type restoration).
 
     Parameters
     ----------

@@ -22,10 +22,10 @@ __all__ = [
     "raw_scan",
 ]
 
-#: Row cap of one HBase scan call (``NLIMIT`` of the server's config.yml, spec §1.1).
+#: Row cap of one HBase scan call (``NLIMIT`` of the server's config.yml): per id, pixel or alias, not per answer.
 NLIMIT = 10_000
 
-#: Column-map type -> HBase schema-row type name (the names the decoder knows, spec §1.6).
+#: Column-map type -> HBase schema-row type name (the names the decoder knows; any other one is a 500).
 HBASE_TYPES = {
     "long": "long",
     "int": "integer",
@@ -36,7 +36,7 @@ HBASE_TYPES = {
     "boolean": "boolean",
 }
 
-# Storage dtype of each HBase type: what ``astype`` of the decoder yields (spec §1.6);
+# Storage dtype of each HBase type: what ``astype`` of the decoder yields (integers as ``Int64``);
 # booleans stay the strings "true"/"false" until the decoder's frame-wide replace.
 _DTYPES = {
     "integer": "Int64",
@@ -50,7 +50,7 @@ _DTYPES = {
 
 def row_key(*parts):
     """
-    Join row-key parts with ``_`` (spec §1.7), floats written with Python ``str``.
+    Join row-key parts with ``_`` as the broker does, floats written with Python ``str``.
 
     Parameters
     ----------
@@ -73,7 +73,7 @@ def object_prefixes(dia_object_id, suffix=NO_SUFFIX):
     """
     Row-key prefixes scanned for a ``diaObjectId`` argument, as the server builds them.
 
-    Mirrors the route code (spec §1.6): a value containing ``,`` is split and every piece
+    Mirrors the route code: a value containing ``,`` is split and every piece
     stripped; a single id is used verbatim (not stripped); the salt is ``id[-3:]``. The
     optional ``suffix`` (sources' ``midpointMjdTai``) is appended with ``str.format``
     semantics, for a single id only. Short or non-numeric ids need no special case: their
@@ -151,7 +151,8 @@ class HBaseTable:
     One HBase table: sorted row keys, typed cells, and the schema row.
 
     A missing value is an absent cell (the hbase-spark writer skips nulls), which is what
-    the decoder's null-filling and the ``columns`` filter act upon (spec §1.6).
+    the decoder's null-filling and the ``columns`` filter act upon (see
+    ``docs/fink/server_behaviour.rst``, "Rows vanish when you select columns").
 
     Parameters
     ----------
@@ -168,7 +169,7 @@ class HBaseTable:
 
     def __init__(self, name, schema, frame):
         self.name = name
-        # Lomikel's schema row is a TreeMap: code-point order of the full names (spec §1.6)
+        # Lomikel's schema row is a TreeMap: code-point order of the full names (all f: before r:)
         self.schema = {col: schema[col] for col in sorted(schema)}
         self.families = frozenset(col.split(":", 1)[0] for col in self.schema)
         keys = np.asarray(frame.index, dtype=object).astype(str)
@@ -246,11 +247,11 @@ class HBaseTable:
         wanted = []
         for entry in columns.split(","):
             if ":" not in entry:
-                continue  # HBase side ignores an entry without ':' (spec §1.6)
+                continue  # HBase side ignores an entry without ':'
             parts = _java_split(entry, ":")
             family, qualifier = parts[0], parts[1]  # IndexError for "r:" as in Java -> 500
             if family not in self.families:
-                return None  # NoSuchColumnFamilyException: the scan fails, no rows [spec §1.6 I]
+                return None  # NoSuchColumnFamilyException: the scan fails, no rows (inferred, not observed)
             name = f"{family}:{qualifier}"
             if name in self.schema and name not in wanted:
                 wanted.append(name)
@@ -430,7 +431,7 @@ def _java_float_text(value, single):
 
 def hbase_text(value, hbase_type):
     """
-    A typed cell written back as the string HBase/Lomikel stores (spec §2.8, §2.10: untyped routes).
+    A typed cell written back as the string HBase/Lomikel stores (what resolver and statistics return).
 
     Integers in decimal, doubles and floats as Java's ``Double.toString`` and
     ``Float.toString`` (``1.0E-4``, ``61176.9896294959``), booleans ``true``/``false``.
@@ -496,7 +497,7 @@ def java_hashmap_order(keys):
 
 def raw_scan(table, positions, columns="*", limit=NLIMIT, ifkey=False):
     """
-    Rows as ``hbase_to_dict`` gives them: HBase strings, untyped (spec §2.8, §2.10).
+    Rows as ``hbase_to_dict`` gives them: HBase strings, untyped (as resolver and statistics return them).
 
     Emulates Lomikel's two filters: HBase returns the requested ``family:qualifier``
     cells (all cells when there is none, e.g. ``key`` or ``""``, and no row at all for an
@@ -525,7 +526,7 @@ def raw_scan(table, positions, columns="*", limit=NLIMIT, ifkey=False):
     if entries:
         server = table._requested(columns)
         if server is None:
-            return {}  # NoSuchColumnFamilyException: the scan fails [spec §1.6 I]
+            return {}  # NoSuchColumnFamilyException: the scan fails (inferred, not observed)
         # HBase only returns rows holding one of the requested cells
         keep = np.zeros(len(positions), dtype=bool)
         for col in server:
@@ -565,7 +566,7 @@ class Store:
 
 
 def _merge(scans):
-    """Union of several scans in ``dict.update`` order: first occurrence wins (spec §1.6)."""
+    """Union of several scans in ``dict.update`` order: first occurrence wins (duplicate ids collapse)."""
     if len(scans) == 1:
         return scans[0].positions
     allpos = np.concatenate([s.positions for s in scans]) if scans else np.asarray([], dtype=int)
@@ -591,7 +592,7 @@ def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=
     """
     Scan a table for several prefixes and decode the result like the server.
 
-    Emulates ``format_lsst_hbase_output`` (spec §1.6): without a column filter (``*``)
+    Emulates ``format_lsst_hbase_output``: without a column filter (``*``)
     every schema column is returned, null-filled when no row has a cell; with a filter only
     the columns that came back; types restored (``Int64``, float64, ``str``, booleans as
     Python ``True``/``False``); rows sorted by ``r:midpointMjdTai`` descending when present.
@@ -607,7 +608,7 @@ def read(table, prefixes, columns="*", limit=NLIMIT, *, truncated=None, hashmap=
         Per-scan row cap (``NLIMIT``).
     truncated : bool, optional
         The decoder's ``truncated`` flag; default: ``columns != "*"``. Conesearch and
-        skymap decode full reads truncated (no null-filling, spec §2.4, §2.11).
+        skymap decode full reads truncated too (no null-filling).
     hashmap : bool, optional
         The route merged its scans into a Python dict, which reaches Gson as a Java
         ``HashMap``: rows in `java_hashmap_order` (first-appearance column order follows).
@@ -645,7 +646,7 @@ def _pandas2_text(cells, filled):
 
 def decode(table, positions, returned, *, truncated=True, sort=True, pandas_major=3):
     """
-    Decode rows found by a scan (``format_lsst_hbase_output``, spec §1.6).
+    Decode rows found by a scan (``format_lsst_hbase_output``: types restored from the schema row).
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ from .store import row_key
 __all__ = ["TAGS", "BLOCKS", "table_name", "tag_tables", "TAG_RULES"]
 
 #: tag -> (description, API support) of fink-filters 7.35, in ``pkgutil.iter_modules``
-#: order, i.e. sorted module names (spec §2.9).
+#: order, i.e. sorted module names of ``fink_filters.rubin.livestream`` (as ``GET /api/v1/tags`` lists them).
 TAGS = {
     "extragalactic_lt20mag_candidate": (
         "Select alerts that are rising, bright (mag < 20), and extragalactic candidates", True),
@@ -30,7 +30,7 @@ TAGS = {
     "uniform_sample": ("Select 1% of all live alerts in a uniformly random way", False),
 }
 
-#: block -> first docstring line, fink-filters 7.35 (spec §2.12).
+#: block -> first docstring line, fink-filters 7.35 (as ``GET /api/v1/blocks`` lists them).
 BLOCKS = {
     "b_extragalactic_loose_candidate": "Flag for alerts in Rubin that are extragalactic candidates",
     "b_extragalactic_near_galaxy_candidate":
@@ -57,7 +57,7 @@ _FLUX_MAG24 = 10 ** ((31.4 - 24.0) / 2.5)
 
 def table_name(tag):
     """
-    HBase table of a tag (spec §2.9).
+    HBase table of a tag: ``rubin.tag_<tag>``.
 
     Parameters
     ----------
@@ -109,7 +109,7 @@ TAG_RULES = {
 
 def tag_tables(sources):
     """
-    The alerts of every tag with API support, keyed ``midpointMjdTai_diaObjectId`` (spec §1.7).
+    The alerts of every tag with API support, keyed ``midpointMjdTai_diaObjectId`` (range-scanned by time).
 
     Parameters
     ----------

@@ -39,5 +39,5 @@ def register(app, ctx):
     _faults.install(app)
     for endpoint in ENDPOINTS:
         methods = list(getattr(endpoint, "METHODS", ("GET", "POST")))
-        # exact path only: Flask gives 404 to a trailing slash (strict_slashes, spec §1.1)
+        # exact path only: Flask gives its HTML 404 page to a trailing slash (strict_slashes)
         app.add_url_rule(endpoint.PATH, endpoint=endpoint.PATH, view_func=make_view(endpoint, ctx), methods=methods)

@@ -1,4 +1,4 @@
-"""The get/post skeleton shared by every data route of the server (spec §1.2)."""
+"""The get/post skeleton shared by every data route of the server (how arguments are read)."""
 
 from dataclasses import dataclass
 
@@ -35,7 +35,7 @@ class Context:
     pandas_major : int
         Pandas major version of the emulated server (3, or 2 for the pandas-2 quirks).
     nlimit : int or None
-        Row cap of one HBase scan (``NLIMIT``, spec §1.1); None = no cap.
+        Row cap of one HBase scan (``NLIMIT``, 10 000 on the server); None = no cap.
     """
 
     store: object
@@ -45,7 +45,7 @@ class Context:
 
 def text_response(body, status=200):
     """
-    A plain ``flask.Response(str)``: ``text/html; charset=utf-8`` (spec §1.2, §1.3 A/B).
+    A plain ``flask.Response(str)``: ``text/html; charset=utf-8`` (bare-GET descriptions, text errors).
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ def text_response(body, status=200):
 
 def error_response(text, status=400):
     """
-    A "python-dict" error: ``str({'status': 'error', 'text': text})`` as ``text/html`` (spec §1.3 A).
+    A "python-dict" error: ``str({'status': 'error', 'text': text})`` as ``text/html`` (not JSON).
 
     Parameters
     ----------
@@ -78,7 +78,7 @@ def error_response(text, status=400):
 
 def check_args(required, payload):
     """
-    The server's ``check_args``: presence test with ``in`` only (spec §1.2 item 5).
+    The server's ``check_args``: presence test with ``in`` only (an empty string counts as given).
 
     The ``in`` operator is applied to whatever the payload is, so a JSON list or string
     payload gives the "required" error and a JSON number or ``null`` raises ``TypeError``
@@ -107,7 +107,7 @@ def check_args(required, payload):
 
 def read_payload():
     """
-    Query parameters when there are any, else the JSON body (spec §1.2 items 2-3).
+    Query parameters when there are any (a POST's JSON body is then ignored), else the JSON body.
 
     ``request.json`` raises the 415/400/413 errors of Flask, rendered by flask-restx.
 
@@ -142,7 +142,7 @@ def tabular_response(frame, payload, ctx):
         and votable_fails_on_pandas2(frame)
         and fire(request.environ, NULL_TEXT_FAULT)
     ):
-        # the pandas-2 server's VOTable crash (spec §1.4), injected on any flavour: a 500 as the crash gives
+        # the pandas-2 server's VOTable crash (wholly-null text column), injected on any flavour: the same 500
         raise TypeError("len() of unsized object")
     status, body, content_type = send_tabular_data(frame, output_format, pandas_major=ctx.pandas_major)
     return Response(body, status, content_type=content_type)

@@ -1,4 +1,4 @@
-"""Error answers and CORS headers as the Flask + flask-restx server emits them (spec §1.1, §1.3 C)."""
+"""Error answers (``{"message": ...}`` JSON) and CORS headers as the Flask + flask-restx server emits them."""
 
 import json
 
@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 __all__ = ["install", "restx_error", "CORS_HEADERS"]
 
-#: Added by the server's blueprint ``after_request`` to every routed response (spec §1.1).
+#: Added by the server's blueprint ``after_request`` to every routed response.
 CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Headers", "Content-Type,Authorization"),
@@ -42,11 +42,11 @@ def restx_error(status, message, headers=()):
 def _handle(exc):
     if isinstance(exc, HTTPException):
         if isinstance(exc, NotFound) and request.url_rule is None:
-            # unknown path or trailing slash: Flask's own HTML page, not flask-restx (spec §1.1)
+            # unknown path or trailing slash: Flask's own HTML 404 page, not flask-restx JSON
             return exc
         kept = [(k, v) for k, v in exc.get_response().headers.items() if k not in ("Content-Type", "Content-Length")]
         return restx_error(exc.code, exc.description, kept)
-    # every crash of a route is an opaque 500 in production (no debug mode, spec §1.3 C)
+    # every crash of a route is an opaque 500 {"message": "Internal Server Error"} (no debug mode)
     from flask import current_app
 
     current_app.logger.error("Exception on %s [%s]", request.path, request.method, exc_info=exc)

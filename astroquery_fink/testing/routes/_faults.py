@@ -9,7 +9,7 @@ from ._errors import restx_error
 
 __all__ = ["install", "INJECTED_400_TEXT"]
 
-#: ``text`` of the python-dict 400 body of the ``400`` fault (spec §1.3 A shape).
+#: ``text`` of the python-dict 400 body of the ``400`` fault (same shape as the server's refusals).
 INJECTED_400_TEXT = "Injected fault: the replica refuses this query.\n"
 
 

@@ -1,4 +1,4 @@
-"""``/api/v1/blocks``: the building blocks of the Fink filters, GET only (spec §2.12)."""
+"""``/api/v1/blocks``: the building blocks of the Fink filters, GET only (POST gets a 405)."""
 
 from flask import jsonify
 

@@ -1,4 +1,4 @@
-"""``/api/v1/conesearch``: the latest alert of every object around a position (spec §2.4)."""
+"""``/api/v1/conesearch``: the latest alert of every object around a position."""
 
 import astropy.units as u
 from astropy.time import Time
@@ -43,7 +43,7 @@ def isoify_time(value):
 
 def coordinates(ra, dec):
     """
-    Parse ``ra``/``dec`` as the server does; only the RA text decides the style (spec §2.4).
+    Parse ``ra``/``dec`` as the server does; only the RA text decides the style (``h``, ``:``/space, or degrees).
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ def _columns(payload):
     if "columns" not in payload:
         return "*"
     cols = payload["columns"].replace(" ", "")
-    # "r:ra" is a substring of "r:raErr": asking for r:raErr alone drops r:ra, then a 500 (spec §2.4)
+    # "r:ra" is a substring of "r:raErr": asking for r:raErr alone drops r:ra, then a 500
     for name in ("r:ra", "r:dec", "r:midpointMjdTai"):
         if name not in cols:
             cols = ",".join([cols, name])
@@ -80,7 +80,7 @@ def _columns(payload):
 
 
 def _latest_per_object(frame):
-    # group_alerts of the decoder: one row per object, its latest alert (spec §1.6)
+    # group_alerts of the decoder: one row per object, its latest alert (max r:midpointMjdTai)
     if "r:midpointMjdTai" in frame.columns and "r:diaObjectId" in frame.columns:
         frame["r:midpointMjdTai"] = frame["r:midpointMjdTai"].astype(float)
         frame = frame.loc[frame.groupby("r:diaObjectId")["r:midpointMjdTai"].idxmax()]
@@ -90,7 +90,7 @@ def _latest_per_object(frame):
 
 
 def _filter_dates(frame, payload):
-    # 3.5.0: startdate on the first detection, window and stopdate on the latest alert (spec §2.4)
+    # 3.5.0: startdate on the first detection, window and stopdate on the latest alert
     if "startdate" in payload:
         # the UTC ISO string is read back as TAI: the ~37 s offset is ignored, as on the server
         start = Time(isoify_time(payload["startdate"]), scale="tai").mjd
@@ -119,7 +119,7 @@ def respond(payload, ctx):
     flask.Response
     """
     cols = _columns(payload)
-    # a row limit per healpix pixel scanned, not a total (spec §2.4)
+    # a row limit per healpix pixel scanned, not a total (default 1000)
     limit = int(payload.get("n", 1000))
     radius = payload["radius"]
     if float(radius) > _MAX_RADIUS:
@@ -127,7 +127,7 @@ def respond(payload, ctx):
     try:
         centre = coordinates(payload["ra"], payload["dec"])
     except ValueError as exc:
-        # the exception object itself goes into the dict: its repr shows (spec §1.3 A)
+        # the exception object itself goes into the dict: its repr shows, unquoted, in the 400 body
         return error_response(exc)
     if ("startdate" in payload or "stopdate" in payload) and (
         cols != "*" and "f:firstDiaSourceMjdTaiFink" not in cols

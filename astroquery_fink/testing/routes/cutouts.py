@@ -1,4 +1,4 @@
-"""``/api/v1/cutouts``: the image stamps of an alert as PNG, FITS or arrays (spec §2.5)."""
+"""``/api/v1/cutouts``: the image stamps of an alert as PNG, FITS or arrays."""
 
 import io
 
@@ -54,7 +54,7 @@ def respond(payload, ctx):
     found = table.scan(f"{source_id[-3:]}_{source_id}", "r:hdfs_path,r:midpointMjdTai,r:diaSourceId", ctx.nlimit)
     frame = decode(table, found.positions, found.columns, truncated=True, sort=False)
     if frame.empty:
-        # an unknown id is an empty PNG attachment, whatever the format (spec §2.5)
+        # an unknown id is a 200 with an empty body labelled image/png, whatever the format
         return _attachment(b"", "image/png", filename)
     # the cutout service gets the archive path after the namenode port
     hdfs_path = frame["r:hdfs_path"].to_numpy()[0].split(":8020")[1]

@@ -1,4 +1,4 @@
-"""``/api/v1/fp``: forced-photometry (diaForcedSource) rows of one or more diaObjectIds (spec §2.3)."""
+"""``/api/v1/fp``: forced-photometry (diaForcedSource) rows of one or more diaObjectIds."""
 
 from ..dataset import TABLES
 from ..store import object_prefixes
@@ -11,7 +11,7 @@ REQUIRED = ("diaObjectId",)
 
 def respond(payload, ctx):
     """
-    Answer a forced-photometry query (a ``midpointMjdTai`` argument is ignored, spec §2.3).
+    Answer a forced-photometry query (the server silently ignores a ``midpointMjdTai`` argument here).
 
     Parameters
     ----------

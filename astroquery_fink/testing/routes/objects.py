@@ -1,4 +1,4 @@
-"""``/api/v1/objects``: the diaObject row of one or more diaObjectIds (spec §2.2)."""
+"""``/api/v1/objects``: the diaObject row of one or more diaObjectIds."""
 
 from ..dataset import TABLES
 from ..store import object_prefixes

@@ -1,4 +1,4 @@
-"""``/api/v1/resolver``: TNS, SIMBAD and SsODNet names to LSST ids and back (spec §2.8)."""
+"""``/api/v1/resolver``: TNS, SIMBAD and SsODNet names to LSST ids and back."""
 
 import io
 
@@ -66,7 +66,7 @@ def _ssodnet(ctx, name, nmax, reverse):
     # the server POSTs to its own /api/v1/sso and reads the JSON back (typed by read_json)
     out = sso.extract({"n_or_d": name, "columns": _SSO_COLUMNS}, ctx)
     if isinstance(out, Response):
-        raise ValueError("/api/v1/sso answered an error: read_json fails")  # 500 (spec §2.8)
+        raise ValueError("/api/v1/sso answered an error: read_json fails")  # the resolver then answers 500
     _, body, _ = send_tabular_data(out, "json", pandas_major=ctx.pandas_major)
     return pd.read_json(io.BytesIO(body))
 
@@ -89,7 +89,7 @@ def respond(payload, ctx):
     resolver = payload["resolver"]
     name = payload["name_or_id"]
     nmax = payload["nmax"] if "nmax" in payload else 10
-    # a GET query string cannot carry a JSON boolean: reverse needs a JSON body (spec §1.2)
+    # honoured only for JSON true: a GET query string cannot carry it, reverse needs a JSON body
     reverse = "reverse" in payload and payload["reverse"] is True
     if resolver == "tns":
         frame = _tns(ctx.store, name, nmax, reverse)

@@ -1,4 +1,4 @@
-"""``/api/v1/skymap``: the alerts inside a credible region of a gravitational-wave sky map (spec §2.11)."""
+"""``/api/v1/skymap``: the alerts inside a credible region of a gravitational-wave sky map."""
 
 import ast
 
@@ -47,7 +47,7 @@ def respond(payload, ctx):
     """
     gzipped, failure = _map_bytes(payload)
     if failure is not None:
-        # a GraceDB error is a one-row table holding its body (spec §2.11)
+        # a GraceDB error is a 200 with a one-row table holding its body, [{"status": <body>}]
         return tabular_response(pd.DataFrame([{"status": failure}]), payload, ctx)
     threshold = float(payload["credible_level"])
     prob, header = skymap.read_map(gzipped)

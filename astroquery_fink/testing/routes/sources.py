@@ -1,4 +1,4 @@
-"""``/api/v1/sources``: diaSource rows (light curve) of one or more diaObjectIds (spec §2.1)."""
+"""``/api/v1/sources``: diaSource rows (light curve) of one or more diaObjectIds."""
 
 from ..dataset import TABLES
 from ..store import NO_SUFFIX, object_prefixes

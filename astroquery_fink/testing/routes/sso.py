@@ -1,4 +1,4 @@
-"""``/api/v1/sso``: the alerts of Solar-System objects, optionally with Miriade ephemerides (spec §2.7)."""
+"""``/api/v1/sso``: the alerts of Solar-System objects, optionally with Miriade ephemerides."""
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ REQUIRED = ("n_or_d",)
 
 
 def _flag(payload, name):
-    # honoured for JSON true or the exact string "True" (spec §1.2)
+    # honoured for JSON true or the exact string "True" (not "true", not 1): no type validation
     return name in payload and (payload[name] == "True" or payload[name] is True)
 
 
@@ -97,7 +97,7 @@ def extract(payload, ctx):
     cols = payload["columns"].replace(" ", "") if "columns" in payload else "*"
     truncated = cols != "*"
     with_residuals = _flag(payload, "withResiduals")
-    # residuals are not computed in 3.5.0: they only switch the ephemerides on (spec §2.7)
+    # residuals are not computed in 3.5.0 (commented out): withResiduals only switches the ephemerides on
     with_ephem = with_residuals or _flag(payload, "withEphem")
     if truncated and "r:packed_primary_provisional_designation" not in cols:
         cols += ",r:packed_primary_provisional_designation"

@@ -1,4 +1,4 @@
-"""``/api/v1/statistics``: per-night counters of the alert stream, as strings (spec §2.10)."""
+"""``/api/v1/statistics``: per-night counters of the alert stream, as strings."""
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ def respond(payload, ctx):
     # every night starts with "20"; any prefix of YYYYMMDD works, a JSON number too
     dates = "20" if payload["date"] == "" else payload["date"]
     if "f:night" in cols:
-        # the night is the row key: "key" has no ':', so HBase ignores it (spec §2.10)
+        # the night is the row key (always returned as f:night): "key" has no ':', so HBase ignores it
         cols = cols.replace("f:night", "key")
     table = ctx.store[TABLES["statistics"]]
     rows = raw_scan(table, table.match(f"{dates}"), cols, ctx.nlimit, ifkey=True)

@@ -1,4 +1,4 @@
-"""``/api/v1/tags``: the list of Fink tags, and the latest alerts selected by one of them (spec §2.9)."""
+"""``/api/v1/tags``: the list of Fink tags, and the latest alerts selected by one of them."""
 
 import numpy as np
 from astropy.time import Time
@@ -12,7 +12,7 @@ PATH = "/api/v1/tags"
 DESCRIPTION = "Get latest Rubin alerts by tags"
 REQUIRED = ("tag",)
 
-# start of the Fink operations: the default start date of the code (spec §2.9)
+# start of the Fink operations: the default start date of the code (the model text says 2026-01-01)
 _DEFAULT_START = "2019-11-01 00:00:00"
 
 
@@ -68,7 +68,7 @@ def respond(payload, ctx):
     if not TAGS[names[names.index(tag)]][1]:
         return text_response(_no_support(tag), 400)
     limit = int(payload.get("n", 10))
-    # astropy Time without format: a number (JD, MJD) is a ValueError, hence 500 (spec §2.9)
+    # astropy Time without format: a number (JD, MJD) is a ValueError, hence 500; only date strings work
     start = Time(payload["startdate"] if "startdate" in payload else _DEFAULT_START).mjd
     stop = Time(payload["stopdate"]).mjd if "stopdate" in payload else Time.now().mjd
     cols = payload["columns"].replace(" ", "") if "columns" in payload else "*"
