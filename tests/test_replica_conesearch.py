@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from astropy.io import votable
 
-from .replica_http import HTML, INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
+from .replica_http import INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
 
 CONE = "/api/v1/conesearch"
 RA0, DEC0 = 53.2514, -27.861
@@ -22,12 +22,6 @@ def cone(http, url, ra=RA0, dec=DEC0, radius=10, **extra):
 
 def ids(response):
     return [row["r:diaObjectId"] for row in records(response)]
-
-
-def test_bare_get_description(http, url):
-    response = http.get(url + CONE)
-    assert (response.status_code, response.headers["Content-Type"]) == (200, HTML)
-    assert response.text == "Get Rubin alerts data based on coordinates"
 
 
 def test_server_tests_radius(http, url):

@@ -9,7 +9,7 @@ from PIL import Image
 
 from astroquery_fink.testing import SPEC_SOURCE_IDS
 
-from .replica_http import HTML, INTERNAL, assert_error, post, python_dict_error, records
+from .replica_http import INTERNAL, assert_error, post, python_dict_error, records
 
 CUT = "/api/v1/cutouts"
 SOURCE = "170424319673368579"
@@ -23,12 +23,6 @@ def cutout(http, url, diaSourceId=SOURCE, kind="Science", **extra):
 def png(response):
     assert (response.status_code, response.headers["Content-Type"]) == (200, "image/png"), response.content[:200]
     return Image.open(io.BytesIO(response.content))
-
-
-def test_bare_get_description(http, url):
-    response = http.get(url + CUT)
-    assert response.headers["Content-Type"] == HTML
-    assert response.text == "Get cutout alert data based on Rubin diaSourceId"
 
 
 @pytest.mark.parametrize("source", SPEC_SOURCE_IDS)

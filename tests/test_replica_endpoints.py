@@ -1,46 +1,10 @@
-"""Plumbing shared by the replica's 12 routes, the schema of the new ones, and the extended dataset."""
+"""The schema of the replica's newer routes, and the extended dataset (shared plumbing: test_replica_plumbing.py)."""
 
 import pandas as pd
 import pytest
 
 from astroquery_fink.testing import SPEC_SOURCE_IDS
 from astroquery_fink.testing.dataset import TABLES, default_dataset, generate_dataset
-
-from .replica_http import HTML, NOT_ALLOWED, assert_error
-
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Content-Type,Authorization",
-    "Access-Control-Allow-Methods": "GET,PUT,POST,DELETE,OPTIONS",
-}
-DATA_ROUTES = {
-    "/api/v1/conesearch": "Get Rubin alerts data based on coordinates",
-    "/api/v1/cutouts": "Get cutout alert data based on Rubin diaSourceId",
-    "/api/v1/sso": "Retrieve Solar System object data from Fink/Rubin based on their number or designation",
-    "/api/v1/resolver": "Resolve astronomical names to LSST IDs, and vice-versa",
-    "/api/v1/skymap": "Return Fink/LSST alerts within a GW skymap",
-    "/api/v1/statistics": "Get statistics about Fink and the Rubin alert stream",
-}
-
-
-@pytest.mark.parametrize("endpoint", sorted(DATA_ROUTES))
-def test_bare_get_and_cors(http, url, endpoint):
-    response = http.get(url + endpoint)
-    assert (response.status_code, response.headers["Content-Type"]) == (200, HTML)
-    assert response.text == DATA_ROUTES[endpoint]
-    for name, value in CORS.items():
-        assert response.headers[name] == value
-
-
-@pytest.mark.parametrize("endpoint", [*sorted(DATA_ROUTES), "/api/v1/tags", "/api/v1/blocks"])
-def test_put_is_405_and_trailing_slash_404(http, url, endpoint):
-    assert_error(http.put(url + endpoint, json={}), 405, NOT_ALLOWED, "application/json")
-    assert http.get(url + endpoint + "/").status_code == 404
-
-
-@pytest.mark.parametrize("endpoint", sorted(DATA_ROUTES))
-def test_post_without_json_is_415(http, url, endpoint):
-    assert http.post(url + endpoint, data=b"x").status_code == 415
 
 
 @pytest.mark.parametrize(("endpoint", "counts"), [

@@ -1,7 +1,7 @@
 """The replica's /api/v1/resolver over HTTP, answering as the real Fink/LSST server does."""
 import pytest
 
-from .replica_http import HTML, INTERNAL, assert_error, parquet_frame, post, records
+from .replica_http import INTERNAL, assert_error, parquet_frame, post, records
 
 RES = "/api/v1/resolver"
 TNS_COLUMNS = ["f:declination", "f:discoverydate", "f:fullname", "f:internalname", "f:ra", "f:redshift", "f:salt",
@@ -10,12 +10,6 @@ TNS_COLUMNS = ["f:declination", "f:discoverydate", "f:fullname", "f:internalname
 
 def resolve(http, url, resolver, name, **extra):
     return post(http, url, RES, resolver=resolver, name_or_id=name, **extra)
-
-
-def test_bare_get_description(http, url):
-    response = http.get(url + RES)
-    assert (response.headers["Content-Type"], response.text) == (
-        HTML, "Resolve astronomical names to LSST IDs, and vice-versa")
 
 
 def test_tns_forward_documentation_example(http, url):

@@ -4,7 +4,7 @@ import pytest
 
 from astroquery_fink.testing import create_app, solar_system
 
-from .replica_http import HTML, INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
+from .replica_http import INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
 
 SSO = "/api/v1/sso"
 BC557_ID = 21164728071239491
@@ -12,12 +12,6 @@ BC557_ID = 21164728071239491
 
 def sso(http, url, n_or_d="J96T28C", **extra):
     return post(http, url, SSO, n_or_d=n_or_d, **extra)
-
-
-def test_bare_get_description(http, url):
-    response = http.get(url + SSO)
-    assert (response.headers["Content-Type"], response.text) == (
-        HTML, "Retrieve Solar System object data from Fink/Rubin based on their number or designation")
 
 
 def test_designations_and_ids():

@@ -9,7 +9,7 @@ from astropy.time import Time
 from astroquery_fink.testing import Dataset, create_app, skymap
 from astroquery_fink.testing.dataset import TABLES, default_dataset
 
-from .replica_http import HTML, INTERNAL, assert_error, post, records
+from .replica_http import INTERNAL, assert_error, post, records
 
 STATS = "/api/v1/statistics"
 SKY = "/api/v1/skymap"
@@ -24,12 +24,6 @@ IN_90 = [170587115523932323, 170588203947162415]  # the objects in the 90% regio
 
 def stats(http, url, date, **extra):
     return post(http, url, STATS, date=date, **extra)
-
-
-def test_statistics_bare_get(http, url):
-    response = http.get(url + STATS)
-    assert (response.headers["Content-Type"], response.text) == (
-        HTML, "Get statistics about Fink and the Rubin alert stream")
 
 
 def test_statistics_server_tests(http, url):
@@ -83,10 +77,6 @@ def test_statistics_formats(http, url):
 
 def sky(http, url, **payload):
     return post(http, url, SKY, **payload)
-
-
-def test_skymap_bare_get(http, url):
-    assert http.get(url + SKY).text == "Return Fink/LSST alerts within a GW skymap"
 
 
 def test_skymap_event(http, url):
