@@ -6,11 +6,12 @@ tested against it::
 
     python -m pytest docs --doctest-rst --remote-data=any --fink-server=replica
 
-(``--doctest-rst`` and the replica's fixtures come from pyproject.toml's pytest settings.)
+(``--doctest-rst``, ``--fink-server`` and the replica's fixtures come from pyproject.toml's pytest
+settings, the latter two from `astroquery_fink.testing.pytest_plugin`.)
 Every rst doctest runs
 
 - with ``astroquery_fink.conf.server`` pointed at the server chosen by ``--fink-server``
-  (``replica``: the session's replica, the ``fink_replica`` fixture; a URL: that server),
+  (the plugin's ``fink_server`` fixture: the session's replica for ``replica``, else that URL),
 - in an empty temporary directory (examples that write files leave nothing behind), with
   astropy's cache directory, hence astroquery's cache, in another one (``Fink.clear_cache()``
   on the page must not empty yours),
@@ -23,7 +24,6 @@ With ``--fink-server=live`` (the default) the remote-data examples would query t
 service, whose answers differ from the ones shown: the pages are then skipped when
 ``--remote-data=any`` is given; without it only their offline examples run.
 """
-import os
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -40,34 +40,12 @@ VIZIER_STAND_IN = Path(__file__).resolve().parents[1] / "tests" / "data" / "vizi
 # make_lightcurve_figure.py is a script (it draws fink/lightcurve.png), not a module to import
 collect_ignore = ["conf.py", "make_lightcurve_figure.py", "_build", "api"]
 
-_FINK_SERVER_HELP = (
-    "Server for the remote_data tests: 'live' (conf.server, the real Fink/LSST API), "
-    "'replica' (the embedded replica on loopback, started by the tests) or a base URL. "
-    "Default: $FINK_TEST_SERVER or 'live'."
-)
-
-
-def pytest_addoption(parser):
-    # tests/conftest.py defines the same option: when pytest loads both conftests (a run from
-    # the repository root, tests/ first) its definition is the one in force; this one serves
-    # `pytest docs` alone.
-    try:
-        parser.addoption("--fink-server", default=os.environ.get("FINK_TEST_SERVER", "live"),
-                         help=_FINK_SERVER_HELP)
-    except ValueError:  # already defined
-        pass
-
-
 def _docs_server(request):
     """Base URL the pages' examples query, or None for conf.server as configured (live)."""
-    choice = request.config.getoption("--fink-server")
-    if choice == "live":
-        if request.config.getoption("remote_data", "none") == "any":
-            pytest.skip("the pages show the replica's answers: run them with --fink-server=replica")
-        return None
-    if choice == "replica":
-        return request.getfixturevalue("fink_replica")
-    return choice.rstrip("/")
+    server = request.getfixturevalue("fink_server")
+    if server is None and request.config.getoption("remote_data", "none") == "any":
+        pytest.skip("the pages show the replica's answers: run them with --fink-server=replica")
+    return server
 
 
 def _vizier_stand_in(self, method, url, *, data=None, **kwargs):

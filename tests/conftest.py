@@ -1,48 +1,21 @@
-"""Shared fixtures: the Fink server the remote-data tests talk to, and the replica."""
-import os
+"""
+Shared fixtures: clients for the remote-data and offline tests, the recorded network, the replica's HTTP.
+
+``--fink-server`` and the ``fink_server``, ``fink_replica`` and ``fink_replica_server`` fixtures come from
+`astroquery_fink.testing.pytest_plugin`, which pyproject.toml's pytest settings load.
+"""
 
 import pytest
 import requests
 
-from astroquery_fink import FinkClass, conf
+from astroquery_fink import FinkClass
 
 from .recorded import FakeServer
 
 
-def pytest_addoption(parser):
-    # docs/conftest.py defines the same option when docs/ is collected alone; either may come first
-    try:
-        _add_server_option(parser)
-    except ValueError:
-        pass
-
-
-def _add_server_option(parser):
-    parser.addoption(
-        "--fink-server",
-        default=os.environ.get("FINK_TEST_SERVER", "live"),
-        help=(
-            "Server for the remote_data tests: 'live' (conf.server, the real Fink/LSST API), "
-            "'replica' (the embedded replica on loopback, started by the tests) or a base URL. "
-            "Default: $FINK_TEST_SERVER or 'live'."
-        ),
-    )
-
-
-@pytest.fixture(scope="session")
-def fink_server(request):
-    """Base URL of the Fink/LSST API the remote-data tests query."""
-    choice = request.config.getoption("--fink-server")
-    if choice == "live":
-        return conf.server
-    if choice == "replica":
-        return request.getfixturevalue("fink_replica")
-    return choice.rstrip("/")
-
-
 @pytest.fixture
 def fink(fink_server):
-    """A client pointed at the selected server."""
+    """A client pointed at the selected server (``conf.server`` for live: ``fink_server`` is then None)."""
     return FinkClass(server=fink_server)
 
 

@@ -1,10 +1,45 @@
-"""pytest fixtures that run the Fink/LSST replica for a test session."""
+"""
+pytest fixtures that run the Fink/LSST replica for a test session, and the ``--fink-server`` option.
+
+Enable with ``pytest_plugins = ["astroquery_fink.testing.pytest_plugin"]`` in a ``conftest.py`` (or
+``-p astroquery_fink.testing.pytest_plugin``). ``--fink-server`` (default: ``$FINK_TEST_SERVER``, else
+``live``) chooses what the ``fink_server`` fixture returns: ``None`` for ``live``, the real service
+(a client given ``server=None`` uses its configured ``conf.server``), the session's replica's URL for
+``replica``, and anything else as a base URL.
+"""
+import os
 
 import pytest
 
 from .server import FinkReplica
 
-__all__ = ["fink_replica", "fink_replica_pandas2", "fink_replica_server"]
+__all__ = ["fink_replica", "fink_replica_pandas2", "fink_replica_server", "fink_server"]
+
+
+def pytest_addoption(parser):
+    parser.getgroup("astroquery-fink").addoption(
+        "--fink-server",
+        default=os.environ.get("FINK_TEST_SERVER", "live"),
+        help=(
+            "Server the fink_server fixture returns: 'live' (None: the client's conf.server, the real API), "
+            "'replica' (a replica on loopback, started for the session) or a base URL. "
+            "Default: $FINK_TEST_SERVER or 'live'."
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def fink_server(request):
+    """
+    Base URL of the Fink/LSST API chosen by ``--fink-server``: the replica's, the URL given, or ``None``
+    for ``live`` (the replica does not import the client, whose ``conf.server`` a ``None`` server means).
+    """
+    choice = request.config.getoption("--fink-server")
+    if choice == "live":
+        return None
+    if choice == "replica":
+        return request.getfixturevalue("fink_replica")
+    return choice.rstrip("/")
 
 
 @pytest.fixture(scope="session")
