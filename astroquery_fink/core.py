@@ -25,14 +25,15 @@ from . import __version__, conf
 from .annotate import annotate, complete_columns, kind_resolver
 from .batch import WorkerClients, chunked, fetch_chunks, merge_tables
 from .columns import endpoint_columns
-from .cutouts import cutout_payload, decode_cutout, empty_cutout
+from .cutouts import decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
 from .exceptions import IncompleteResultError, IncompleteResultWarning
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
 from .order import ORDER_COLUMNS, order_rows
 from .payload import (
-    id_payload,
+    cutout_payload,
+    ids_payload,
     normalize_columns,
     normalize_coordinates,
     normalize_count,
@@ -46,10 +47,10 @@ from .payload import (
     normalize_radius,
     normalize_resolver,
     normalize_time,
+    skymap_payload,
 )
 from .retry import RETRY_STATUSES, RetryPolicy
 from .schema import schema_table
-from .skymap import skymap_payload
 
 __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
 
@@ -198,8 +199,7 @@ class FinkClass(BaseQuery):
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["objects"])
+        payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
         return self._query_ids("objects", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
@@ -245,8 +245,7 @@ class FinkClass(BaseQuery):
         >>> lc["r:psfFlux"].unit, lc["r:midpointMjdTai"].unit  # doctest: +REMOTE_DATA
         (Unit("nJy"), Unit("d"))
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["sources"])
+        payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format)
         if midpoint_mjd_tai is not None:
             if "," in payload["diaObjectId"]:
                 # the server silently ignores the time when several ids are given
@@ -295,8 +294,7 @@ class FinkClass(BaseQuery):
         >>> Fink.query_forced_photometry(313761043604045880, get_query_payload=True)
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["fp"])
+        payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
         return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
                                on_error=on_error)
 
@@ -819,7 +817,7 @@ class FinkClass(BaseQuery):
         >>> alerts = Fink.query_skymap(event_name="S251112cm", credible_level=0.9)  # doctest: +REMOTE_DATA +SKIP
         """
         payload = skymap_payload(event_name=event_name, skymap=skymap, credible_level=credible_level,
-                                 output_format=normalize_output_format(output_format))
+                                 output_format=output_format)
         if get_query_payload:
             return payload
         subject = f"in the {payload['credible_level']:g} credible region of " + (
