@@ -503,8 +503,7 @@ class FinkClass(BaseQuery):
                               output_format=output_format)
         if get_query_payload:
             return payload
-        key = "sso_ephemerides" if with_ephemerides else "sso"
-        return query.query_table(self, "sso", payload, cache=cache, key=key)
+        return query.query_table(self, "sso", payload, cache=cache)
 
     @shared_docs
     def resolve(self, name, *, resolver="tns", reverse=False, nmax=None, cache=False, get_query_payload=False):
@@ -541,8 +540,7 @@ class FinkClass(BaseQuery):
         payload = resolver_payload(name, resolver=resolver, reverse=reverse, nmax=nmax)
         if get_query_payload:
             return payload
-        key = f"resolver_{payload['resolver']}" + ("_reverse" if reverse else "")
-        return query.query_table(self, "resolver", payload, cache=cache, key=key)
+        return query.query_table(self, "resolver", payload, cache=cache)
 
     @shared_docs
     def get_cutouts(self, dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,

@@ -29,7 +29,7 @@ from .payload import API
 from .retry import RETRY_STATUSES, RetryPolicy
 from .schema import schema_table
 
-__all__ = ["exchange", "fetch_table", "finish_table", "query_table", "query_schema", "query_cutout",
+__all__ = ["exchange", "fetch_table", "finish_table", "column_key", "query_table", "query_schema", "query_cutout",
            "query_listing", "CSV_FALLBACK_FROM"]
 
 #: Transports whose server-side writers crash on ordinary data; CSV is asked for instead.
@@ -177,15 +177,28 @@ def finish_table(table, endpoint, payload, *, key, url):
     return table
 
 
-def query_table(client, endpoint, payload, *, cache, key=None, verbose=True, on_error="raise"):
+def column_key(endpoint, payload):
+    """
+    The column map entry that types and describes the answer of ``payload`` at ``endpoint``.
+
+    It is the endpoint, except where the payload changes the columns: ephemerides added to
+    ``sso``, and each resolver (forward or reverse) with its own columns.
+    """
+    if endpoint == "sso" and payload.get("withEphem"):
+        return "sso_ephemerides"
+    if endpoint == "resolver":
+        return f"resolver_{payload['resolver']}" + ("_reverse" if payload.get("reverse") else "")
+    return endpoint
+
+
+def query_table(client, endpoint, payload, *, cache, verbose=True, on_error="raise"):
     """
     The workhorse: send a tabular query, and return its decoded, completed and annotated table.
 
     A payload with ``diaObjectId`` is sent as requests of at most ``conf.max_ids_per_request``
     ids (`astroquery_fink.batch.fetch_ids`); failed requests are reported as ``on_error`` asks.
-    ``key`` names the column map entry that types and describes the answer (the endpoint by default).
     """
-    key = key or endpoint
+    key = column_key(endpoint, payload)
     fetch = partial(fetch_table, endpoint=endpoint, cache=cache, key=key)
     if "diaObjectId" in payload:
         answers = fetch_ids(fetch, client, payload, verbose=verbose, on_error=on_error)
