@@ -1,108 +1,34 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
-import json
 import logging
-import re
-import textwrap
 import time
 import warnings
 
-import numpy as np
-import requests
-from astropy.table import Table
 from astroquery import log
-from astroquery.exceptions import (
-    InputWarning,
-    InvalidQueryError,
-    MaxResultsWarning,
-    NoResultsWarning,
-    RemoteServiceError,
-    TableParseError,
-)
-from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
+from astroquery.exceptions import NoResultsWarning
 from astroquery.query import BaseQuery
 
-from . import __version__, conf
-from .annotate import annotate, complete_columns, kind_resolver
-from .batch import WorkerClients, chunked, fetch_chunks, merge_tables
+from . import __version__, conf, query, results
 from .columns import endpoint_columns
-from .cutouts import cutout_payload, decode_cutout, empty_cutout
-from .decode import decode_table
-from .errors import error_for_response
-from .exceptions import IncompleteResultError, IncompleteResultWarning
+from .docstrings import shared_docs
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
-from .order import ORDER_COLUMNS, order_rows
 from .payload import (
-    id_payload,
+    check_tag,
+    cone_payload,
+    cutout_payload,
+    ids_payload,
     normalize_columns,
-    normalize_coordinates,
-    normalize_count,
-    normalize_endpoint,
     normalize_ids,
-    normalize_mjd,
-    normalize_names,
-    normalize_night,
     normalize_on_error,
-    normalize_output_format,
-    normalize_radius,
-    normalize_resolver,
-    normalize_time,
+    resolver_payload,
+    schema_payload,
+    skymap_payload,
+    sso_payload,
+    statistics_payload,
+    tags_payload,
 )
-from .retry import RETRY_STATUSES, RetryPolicy
-from .schema import schema_table
-from .skymap import skymap_payload
+from .results import SERVER_SCAN_LIMIT
 
 __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
-
-_API = "/api/v1/"
-#: The server reads at most this many rows per HBase scan, i.e. per object and per request, in
-#: ascending row-key (time) order: beyond it the newest rows are silently missing.
-SERVER_SCAN_LIMIT = 10_000
-# Routes whose rows come from one scan per requested object.
-_SCANNED_PER_OBJECT = ("sources", "fp")
-# Server defaults of the limits the client reports on: cone rows per HEALPix pixel, tag rows, resolver rows.
-_CONE_N = 1000
-_TAGS_N = 10
-_RESOLVER_NMAX = 10
-# Transports whose server-side writers crash on ordinary data; CSV is asked for instead.
-_CSV_FALLBACK_FROM = ("votable", "parquet")
-
-# Parameter texts shared by several methods, filled into their docstrings by `_shared_docs`
-# so that each is written once.
-_SHARED_DOCS = {
-    "format_option": """output_format : {"votable", "json", "csv", "parquet"}
-    Transport format; the returned table is the same for all four.""",
-    "cache_option": """cache : bool
-    If `True`, reuse an answer cached on disk by astroquery (see ``clear_cache()``); off by
-    default because alert data change every night.""",
-    "payload_option": """get_query_payload : bool
-    If `True`, return the JSON body that would be posted, without sending it.""",
-    "split_payload_option": """get_query_payload : bool
-    If `True`, return the JSON body that would be posted, without sending it (a list of
-    bodies when the ids fill several requests).""",
-    "split_options": """verbose : bool
-    Show a progress bar when the ids fill several requests (on a terminal only).
-on_error : {"raise", "warn"}
-    When some requests of a long id list still fail after their retries: raise
-    `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
-    the failed ids), or return the partial table with a warning naming them.""",
-    "query_errors": """astroquery.exceptions.InvalidQueryError
-    Bad input (before any request), or a query the server rejected.
-astroquery.exceptions.RemoteServiceError
-    The server failed (HTTP 5xx).
-astroquery.exceptions.TimeoutError
-    No answer within ``timeout`` seconds.""",
-}
-_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{\{(?P<name>\w+)\}\}$", re.MULTILINE)
-
-
-def _shared_docs(function):
-    """Fill the ``{{name}}`` lines of a docstring with the shared texts, at their indentation."""
-    if function.__doc__ is None:  # python -OO strips docstrings
-        return function
-    function.__doc__ = _PLACEHOLDER.sub(
-        lambda match: textwrap.indent(_SHARED_DOCS[match["name"]], match["indent"]), function.__doc__)
-    return function
-
 
 class FinkClass(BaseQuery):
     """
@@ -131,8 +57,6 @@ class FinkClass(BaseQuery):
         super().__init__()
         self._server = server
         self._timeout = timeout
-        # endpoint -> {column name: server description}, filled by get_schema
-        self._descriptions = {}
         # the server's list of tags, fetched once to check query_tags arguments
         self._tags = None
         # how retries wait; tests replace it to run without sleeping
@@ -160,7 +84,7 @@ class FinkClass(BaseQuery):
 
     # --- public methods ----------------------------------------------------------------------
 
-    @_shared_docs
+    @shared_docs
     def query_object(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
                      get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -198,12 +122,13 @@ class FinkClass(BaseQuery):
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["objects"])
-        return self._query_ids("objects", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
-                               on_error=on_error)
+        on_error = normalize_on_error(on_error)
+        payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
+        if get_query_payload:
+            return payload
+        return query.query_table(self, "objects", payload, cache=cache, verbose=verbose, on_error=on_error)
 
-    @_shared_docs
+    @shared_docs
     def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
                       cache=False, get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -245,17 +170,14 @@ class FinkClass(BaseQuery):
         >>> lc["r:psfFlux"].unit, lc["r:midpointMjdTai"].unit  # doctest: +REMOTE_DATA
         (Unit("nJy"), Unit("d"))
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["sources"])
-        if midpoint_mjd_tai is not None:
-            if "," in payload["diaObjectId"]:
-                # the server silently ignores the time when several ids are given
-                raise InvalidQueryError("midpoint_mjd_tai can only be used with a single dia_object_id.")
-            payload["midpointMjdTai"] = normalize_mjd(midpoint_mjd_tai)
-        return self._query_ids("sources", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
-                               on_error=on_error)
+        on_error = normalize_on_error(on_error)
+        payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format,
+                              midpoint_mjd_tai=midpoint_mjd_tai)
+        if get_query_payload:
+            return payload
+        return query.query_table(self, "sources", payload, cache=cache, verbose=verbose, on_error=on_error)
 
-    @_shared_docs
+    @shared_docs
     def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
                                 get_query_payload=False, verbose=True, on_error="raise"):
         """
@@ -295,12 +217,13 @@ class FinkClass(BaseQuery):
         >>> Fink.query_forced_photometry(313761043604045880, get_query_payload=True)
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
-        payload = id_payload("diaObjectId", dia_object_id, columns=columns, output_format=output_format,
-                             required=ORDER_COLUMNS["fp"])
-        return self._query_ids("fp", payload, cache=cache, get_query_payload=get_query_payload, verbose=verbose,
-                               on_error=on_error)
+        on_error = normalize_on_error(on_error)
+        payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
+        if get_query_payload:
+            return payload
+        return query.query_table(self, "fp", payload, cache=cache, verbose=verbose, on_error=on_error)
 
-    @_shared_docs
+    @shared_docs
     def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
                        verbose=True, on_error="raise"):
         """
@@ -324,16 +247,9 @@ class FinkClass(BaseQuery):
             More detection columns, e.g. ``["r:snr", "r:reliability"]``. Those that
             ``/api/v1/fp`` serves too (``r:visit``, ``r:scienceFlux``, ...) are asked of it as
             well; the others are masked in forced rows.
-        output_format : {"votable", "json", "csv", "parquet"}
-            Transport format of both queries; the returned table is the same for all four.
-        cache : bool
-            If `True`, reuse answers cached on disk by astroquery; off by default.
-        verbose : bool
-            Show a progress bar when the ids fill several requests (on a terminal only).
-        on_error : {"raise", "warn"}
-            When some requests of a long id list still fail after their retries: raise
-            `~astroquery_fink.exceptions.IncompleteResultError` (carrying the partial table of
-            that query), or go on with a warning naming the ids without rows.
+        {{format_option}}
+        {{cache_option}}
+        {{split_options}}
 
         Returns
         -------
@@ -377,18 +293,16 @@ class FinkClass(BaseQuery):
                     ids, columns=list(FORCED_COLUMNS) + [name for name in extra if name in served], **options)
         lightcurve = merge_lightcurve(sources, photometry)
         if len(lightcurve) == 0:
-            endpoints = _API + "sources" + (" and " + _API + "fp" if forced else "")
-            warnings.warn(f"The Fink API has no data at {endpoints} for diaObjectId {','.join(ids)}.",
-                          NoResultsWarning, stacklevel=2)
+            results.warn_empty_lightcurve(ids, forced)
         return lightcurve
 
-    @_shared_docs
+    @shared_docs
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):
         """
-        Describe the columns an endpoint returns (``/api/v1/schema``).
+        Describe the columns an endpoint returns (``/api/v1/schema``), in the server's words.
 
-        The server's descriptions are also kept and used as column descriptions of later
-        results from the same endpoint on this instance.
+        The descriptions are the server's own texts; the columns of query results carry the
+        descriptions packaged with the client, whatever was asked before.
 
         Parameters
         ----------
@@ -413,23 +327,12 @@ class FinkClass(BaseQuery):
         >>> schema.loc["r:psfFlux"]["unit"]  # doctest: +REMOTE_DATA
         Unit("nJy")
         """
-        short = normalize_endpoint(endpoint)
-        payload = {"endpoint": _API + short}
+        payload = schema_payload(endpoint)
         if get_query_payload:
             return payload
-        response = self._send("POST", "schema", payload, cache=cache)
-        try:
-            table = schema_table(short, json.loads(response.content))
-        except (ValueError, AttributeError, TypeError) as error:
-            self._forget()
-            raise TableParseError(f"could not read the schema answer of {response.url}: {error}") from error
-        self._descriptions[short] = dict(zip(table["name"], table["description"], strict=True))
-        if short == "tags":  # tags rows are sources rows (same storage columns)
-            self._descriptions["sources"] = self._descriptions["tags"]
-        table.meta.update(endpoint=_API + "schema", url=response.url, query=payload)
-        return table
+        return query.query_schema(self, payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def query_region(self, coordinates, radius, *, n=None, start_time=None, stop_time=None, window=None,
                      columns=None, output_format="votable", cache=False, get_query_payload=False):
         """
@@ -480,34 +383,11 @@ class FinkClass(BaseQuery):
         >>> cone["v:separation_degree"].unit  # doctest: +REMOTE_DATA
         Unit("deg")
         """
-        ra, dec = normalize_coordinates(coordinates)
-        payload = {"ra": ra, "dec": dec, "radius": normalize_radius(radius)}
-        if n is not None:
-            payload["n"] = normalize_count(n, name="n")
-        if start_time is not None:
-            payload["startdate"] = normalize_time(start_time, name="start_time")
-        if stop_time is not None:
-            payload["stopdate"] = normalize_time(stop_time, name="stop_time")
-        if window is not None:
-            if start_time is None:
-                # the server ignores a window without a start: say so instead
-                raise InvalidQueryError("window needs start_time: it counts days from start_time.")
-            payload["window"] = _days(window)
-        selection = normalize_columns(columns)
-        if selection is not None:
-            # The server adds r:ra/r:dec/r:midpointMjdTai by a substring test, which "r:raErr" fools
-            # (then it crashes), and refuses dates without f:firstDiaSourceMjdTaiFink: send them all.
-            needed = ["r:ra", "r:dec", "r:midpointMjdTai"]
-            if "startdate" in payload or "stopdate" in payload:
-                needed.append("f:firstDiaSourceMjdTaiFink")
-            payload["columns"] = normalize_columns(selection.split(",") + needed)
-        payload["output-format"] = normalize_output_format(output_format)
+        payload = cone_payload(coordinates, radius, n=n, start_time=start_time, stop_time=stop_time, window=window,
+                               columns=columns, output_format=output_format)
         if get_query_payload:
             return payload
-        subject = f"within {payload['radius']:g} arcsec of (ra, dec) = ({ra:.6f}, {dec:.6f}) deg"
-        table = self._query_table("conesearch", payload, cache=cache, subject=subject)
-        _warn_if_capped_per_pixel(table, payload.get("n", _CONE_N))
-        return table
+        return query.query_table(self, "conesearch", payload, cache=cache)
 
     def list_tags(self, *, cache=True):
         """
@@ -530,13 +410,9 @@ class FinkClass(BaseQuery):
         >>> "in_tns" in tags["tag"]  # doctest: +REMOTE_DATA
         True
         """
-        return self._listing(
-            "tags",
-            lambda listing: [(tag, bool(info["API support"]), str(info["description"]))
-                             for tag, info in sorted(listing.items())],
-            ("tag", "api_support", "description"), (str, bool, str), cache=cache)
+        return query.query_listing(self, "tags", cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable",
                    cache=False, get_query_payload=False):
         """
@@ -580,24 +456,16 @@ class FinkClass(BaseQuery):
         >>> len(latest) <= 5  # doctest: +REMOTE_DATA
         True
         """
-        tag = str(tag).strip()
-        payload = {"tag": tag, "n": normalize_count(n, name="n") if n is not None else _TAGS_N}
-        if start_time is not None:
-            payload["startdate"] = normalize_time(start_time, name="start_time")
-        if stop_time is not None:
-            payload["stopdate"] = normalize_time(stop_time, name="stop_time")
-        selection = normalize_columns(columns, required=ORDER_COLUMNS["tags"])
-        if selection is not None:
-            payload["columns"] = selection
-        payload["output-format"] = normalize_output_format(output_format)
+        payload = tags_payload(tag, n=n, start_time=start_time, stop_time=stop_time, columns=columns,
+                               output_format=output_format)
         if get_query_payload:
             return payload
-        self._check_tag(tag)
-        table = self._query_table("tags", payload, cache=cache, subject=f"with tag {tag!r} in that time window")
-        _warn_if_capped(table, payload["n"], "n")
-        return table
+        if self._tags is None:  # the server's list, fetched once, to refuse a tag with the valid ones
+            self._tags = self.list_tags()
+        check_tag(payload["tag"], self._tags)
+        return query.query_table(self, "tags", payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def query_sso(self, name_or_number, *, with_ephemerides=False, columns=None, output_format="votable",
                   cache=False, get_query_payload=False):
         """
@@ -631,19 +499,13 @@ class FinkClass(BaseQuery):
         >>> sso["r:psfFlux"].unit  # doctest: +REMOTE_DATA
         Unit("nJy")
         """
-        payload = {"n_or_d": normalize_names(name_or_number)}
-        if with_ephemerides:
-            payload["withEphem"] = True  # JSON true: the server ignores "true" and 1
-        selection = normalize_columns(columns, required=ORDER_COLUMNS["sso"])
-        if selection is not None:
-            payload["columns"] = selection
-        payload["output-format"] = normalize_output_format(output_format)
+        payload = sso_payload(name_or_number, with_ephemerides=with_ephemerides, columns=columns,
+                              output_format=output_format)
         if get_query_payload:
             return payload
-        return self._query_table("sso", payload, cache=cache, key="sso_ephemerides" if with_ephemerides else "sso",
-                                 subject=f"for {payload['n_or_d']}")
+        return query.query_table(self, "sso", payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def resolve(self, name, *, resolver="tns", reverse=False, nmax=None, cache=False, get_query_payload=False):
         """
         Translate between astronomical names and Rubin identifiers (``/api/v1/resolver``).
@@ -675,30 +537,12 @@ class FinkClass(BaseQuery):
         >>> tns["f:ra"].unit  # doctest: +REMOTE_DATA
         Unit("deg")
         """
-        resolver = normalize_resolver(resolver)
-        if reverse:
-            text = normalize_ids(name, name="name")
-            if len(text) != 1:
-                raise InvalidQueryError("resolve(reverse=True) takes a single identifier.")
-            text = text[0]
-        else:
-            text = str(name).strip()
-        payload = {"resolver": resolver, "name_or_id": text}
-        if reverse:
-            payload["reverse"] = True  # honoured only as JSON true
-        if nmax is not None:
-            payload["nmax"] = normalize_count(nmax, name="nmax")  # a JSON number: a string crashes the server
-        payload["output-format"] = "json"
+        payload = resolver_payload(name, resolver=resolver, reverse=reverse, nmax=nmax)
         if get_query_payload:
             return payload
-        key = f"resolver_{resolver}" + ("_reverse" if reverse else "")
-        table = self._query_table("resolver", payload, cache=cache, key=key,
-                                  subject=f"for {text!r} with the {resolver} resolver")
-        if resolver == "tns":  # nmax limits the tns scans only
-            _warn_if_capped(table, payload.get("nmax", _RESOLVER_NMAX), "nmax")
-        return table
+        return query.query_table(self, "resolver", payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def get_cutouts(self, dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,
                     convolution_kernel=None, cache=False, get_query_payload=False):
         """
@@ -740,19 +584,9 @@ class FinkClass(BaseQuery):
                                  colormap=colormap, convolution_kernel=convolution_kernel)
         if get_query_payload:
             return payload
-        response = self._send("POST", "cutouts", payload, cache=cache)
-        kind, output_format = payload["kind"], payload["output-format"]
-        if not response.content:  # an unknown diaSourceId is an empty 200 answer
-            warnings.warn(f"The Fink API has no {kind} cutout for diaSourceId {payload['diaSourceId']}.",
-                          NoResultsWarning, stacklevel=2)
-            return empty_cutout(kind, output_format)
-        try:
-            return decode_cutout(response.content, kind, output_format)
-        except TableParseError:
-            self._forget()
-            raise
+        return query.query_cutout(self, payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def query_statistics(self, date="", *, columns=None, output_format="votable", cache=False,
                          get_query_payload=False):
         """
@@ -781,16 +615,12 @@ class FinkClass(BaseQuery):
         >>> night["f:alerts"].dtype.kind  # doctest: +REMOTE_DATA
         'i'
         """
-        payload = {"date": normalize_night(date)}
-        selection = normalize_columns(columns)
-        if selection is not None:
-            payload["columns"] = selection
-        payload["output-format"] = normalize_output_format(output_format)
+        payload = statistics_payload(date, columns=columns, output_format=output_format)
         if get_query_payload:
             return payload
-        return self._query_table("statistics", payload, cache=cache, subject=f"for the night(s) {payload['date']!r}")
+        return query.query_table(self, "statistics", payload, cache=cache)
 
-    @_shared_docs
+    @shared_docs
     def query_skymap(self, *, event_name=None, skymap=None, credible_level, output_format="votable", cache=False,
                      get_query_payload=False):
         """
@@ -819,17 +649,10 @@ class FinkClass(BaseQuery):
         >>> alerts = Fink.query_skymap(event_name="S251112cm", credible_level=0.9)  # doctest: +REMOTE_DATA +SKIP
         """
         payload = skymap_payload(event_name=event_name, skymap=skymap, credible_level=credible_level,
-                                 output_format=normalize_output_format(output_format))
+                                 output_format=output_format)
         if get_query_payload:
             return payload
-        subject = f"in the {payload['credible_level']:g} credible region of " + (
-            f"event {event_name}" if event_name is not None else "the given map")
-        table = self._query_table("skymap", payload, cache=cache, subject=subject)
-        if table.colnames == ["status"]:
-            # GraceDB's refusal comes back as a one-cell table with status 200
-            self._forget()
-            raise InvalidQueryError(f"The Fink API could not get the map of {event_name!r}: {table['status'][0]}")
-        return table
+        return query.query_table(self, "skymap", payload, cache=cache)
 
     def list_blocks(self, *, cache=True):
         """
@@ -847,273 +670,7 @@ class FinkClass(BaseQuery):
         >>> "b_is_new" in blocks["block"]  # doctest: +REMOTE_DATA
         True
         """
-        return self._listing("blocks", lambda listing: [(block, str(text)) for block, text in sorted(listing.items())],
-                             ("block", "description"), (str, str), cache=cache)
-
-    # --- shared machinery ----------------------------------------------------------------------
-
-    def _send(self, method, endpoint, payload, *, cache):
-        """
-        Send a request (a JSON body for POST) and return the 200 response, or raise.
-
-        Connection errors, timeouts and HTTP 429/502/503/504 are retried with backoff (see
-        ``conf.max_retries``); what still fails becomes an astroquery exception.
-        """
-        url = self.server + _API + endpoint
-
-        def attempt():
-            response = self._request(method, url, json=payload, timeout=self.timeout, cache=cache)
-            if response.status_code in RETRY_STATUSES:
-                self._forget()  # never serve a transient failure from the cache to the next attempt
-            return response
-
-        policy = RetryPolicy(max_retries=int(conf.max_retries), backoff=float(conf.retry_backoff),
-                             max_wait=float(conf.retry_max_wait), sleep=self._sleep)
-        try:
-            response = policy.run(attempt, lambda answer: answer.status_code in RETRY_STATUSES)
-        except requests.Timeout as error:
-            raise AstroqueryTimeoutError(
-                f"{self.server} did not answer {_API + endpoint} within {self.timeout:g} s. Ask for less (fewer "
-                "ids, columns or a smaller region), or raise the limit with conf.timeout or FinkClass(timeout=...)."
-            ) from error
-        except requests.ConnectionError as error:
-            raise RemoteServiceError(f"the connection to the Fink API at {self.server} failed: {error}") from error
-        except requests.exceptions.ChunkedEncodingError as error:
-            raise RemoteServiceError(f"the answer of {url} was cut short: {error}") from error
-        if response.status_code != 200:
-            self._forget()
-            raise error_for_response(response.status_code, response.content, url)
-        return response
-
-    def _forget(self):
-        """Remove the last answer from the astroquery cache: it failed or could not be read (astroquery #2252)."""
-        query = getattr(self, "_last_query", None)
-        if query is not None:
-            try:
-                query.remove_cache_file(self.cache_location)
-            except OSError:
-                pass
-
-    def _listing(self, endpoint, rows_of, names, dtypes, *, cache):
-        """GET a JSON listing (tags, blocks) and return its rows, made by ``rows_of``, as a Table."""
-        response = self._send("GET", endpoint, None, cache=cache)
-        try:
-            rows = rows_of(json.loads(response.content))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            self._forget()
-            raise TableParseError(f"could not read the list of {endpoint} from {response.url}: {error}") from error
-        table = _listing_table(rows, names, dtypes)
-        table.meta.update(endpoint=_API + endpoint, url=response.url)
-        return table
-
-    def _check_tag(self, tag):
-        """Refuse a tag the server does not know or cannot query, listing the valid ones."""
-        if self._tags is None:
-            self._tags = self.list_tags()
-        known = {str(name): bool(supported) for name, supported in zip(self._tags["tag"], self._tags["api_support"],
-                                                                      strict=True)}
-        queryable = [name for name, supported in known.items() if supported]
-        if tag not in known:
-            raise InvalidQueryError(f"{tag!r} is not a Fink tag; tags the API can query: {queryable}.")
-        if not known[tag]:
-            raise InvalidQueryError(
-                f"{tag!r} is only available from the Fink livestream, not from the API; tags the API can query: "
-                f"{queryable}."
-            )
-
-    def _fetch_table(self, endpoint, payload, *, cache, key):
-        """
-        Send a tabular query and decode the answer; return the table and the URL.
-
-        A VOTable or parquet request that the server answers with HTTP 500 is sent once more
-        in CSV: the server's writers of those two formats crash on ordinary data (astropy
-        cannot write a text or boolean column whose first row is null; pandas-2 servers also
-        fail on columns null in every row, and on booleans with some nulls in parquet), while
-        its CSV writer never does and gives the same table. ``table.meta["transport"]`` records
-        the format that was used.
-        """
-        try:
-            response = self._send("POST", endpoint, payload, cache=cache)
-        except RemoteServiceError as error:
-            if getattr(error, "status", None) != 500 or payload["output-format"] not in _CSV_FALLBACK_FROM:
-                raise
-            log.info("The Fink API answered HTTP 500 to a %s request at %s; asking again in CSV.",
-                     payload["output-format"], error.url)
-            payload = {**payload, "output-format": "csv"}
-            try:
-                response = self._send("POST", endpoint, payload, cache=cache)
-            except RemoteServiceError as again:
-                raise RemoteServiceError(
-                    f"{error} The same query in CSV failed too (HTTP {getattr(again, 'status', '?')}): "
-                    f"{getattr(again, 'server_message', again)}") from again
-        try:
-            table = decode_table(response.content, payload["output-format"], kind_resolver(key),
-                                 content_type=response.headers.get("Content-Type"))
-        except TableParseError:
-            self._forget()
-            raise
-        table.meta["transport"] = payload["output-format"]
-        return table, response.url
-
-    def _finish_table(self, table, endpoint, payload, url, *, key, subject, stacklevel, warn_empty=True):
-        """Complete, annotate and describe a decoded table, and warn about what it lacks."""
-        requested = payload["columns"].split(",") if "columns" in payload else None
-        table, unknown = complete_columns(table, key, requested)
-        if unknown:
-            warnings.warn(
-                f"The Fink API does not know the column(s) {unknown} of {_API + endpoint}; "
-                "they are not in the result. See get_schema() for valid names.",
-                InputWarning,
-                stacklevel=stacklevel,
-            )
-        ids = payload["diaObjectId"].split(",") if "diaObjectId" in payload else None
-        table = order_rows(table, endpoint, ids)
-        annotate(table, key, self._descriptions.get(key))
-        table.meta.update(endpoint=_API + endpoint, url=url, query=dict(payload))
-        if endpoint in _SCANNED_PER_OBJECT:
-            _warn_if_truncated(table, payload["diaObjectId"].split(","), stacklevel + 1)
-        if len(table) == 0 and warn_empty:
-            subject = subject or f"for diaObjectId {payload.get('diaObjectId', '')}"
-            warnings.warn(f"The Fink API has no data at {_API + endpoint} {subject}.", NoResultsWarning,
-                          stacklevel=stacklevel)
-        return table
-
-    def _query_table(self, endpoint, payload, *, cache, key=None, subject=None):
-        """
-        Send a tabular query and return the decoded, completed and annotated table.
-
-        ``key`` names the column map entry that types and describes the answer (the endpoint by
-        default); ``subject`` says what was asked, for the empty-answer warning.
-        """
-        key = key or endpoint
-        table, url = self._fetch_table(endpoint, payload, cache=cache, key=key)
-        return self._finish_table(table, endpoint, payload, url, key=key, subject=subject, stacklevel=4)
-
-    def _worker_client(self):
-        """A client with this one's settings, for one worker thread of a split query."""
-        clone = FinkClass(server=self._server, timeout=self._timeout)
-        clone.cache_location = self.cache_location
-        clone._descriptions = self._descriptions
-        clone._sleep = self._sleep
-        return clone
-
-    def _query_ids(self, endpoint, payload, *, cache, get_query_payload, verbose, on_error):
-        """
-        Run an id query, split into requests of at most ``conf.max_ids_per_request`` ids sent
-        ``conf.max_workers`` at a time, and merge the answers into one table.
-
-        No row is lost or doubled: each id is in exactly one request, rows of ids that were not
-        asked for (the server matches ids as prefixes) are dropped, and ids whose request
-        failed are reported (``on_error``).
-        """
-        on_error = normalize_on_error(on_error)
-        ids = payload["diaObjectId"].split(",")
-        chunks = chunked(ids, int(conf.max_ids_per_request))
-        payloads = [{**payload, "diaObjectId": ",".join(chunk)} for chunk in chunks]
-        if get_query_payload:
-            return payloads[0] if len(payloads) == 1 else payloads
-        workers = WorkerClients(self._worker_client)
-        single = len(chunks) == 1 or int(conf.max_workers) <= 1
-
-        def fetch(chunk):
-            client = self if single else workers.get()
-            return client._fetch_table(endpoint, {**payload, "diaObjectId": ",".join(chunk)}, cache=cache,
-                                       key=endpoint)
-
-        results, failures = fetch_chunks(fetch, chunks, max_workers=int(conf.max_workers), progress=verbose)
-        if failures and len(chunks) == 1 and on_error == "raise":
-            raise failures[0][1]
-        answers = [result[0] for result in results if result is not None]
-        table = merge_tables(answers)
-        table = _only_requested_objects(table, ids)
-        # the format actually used (CSV where the server failed to write the one asked for)
-        transports = dict.fromkeys(answer.meta["transport"] for answer in answers)
-        table.meta["transport"] = ",".join(transports) or payload["output-format"]
-        url = next((result[1] for result in results if result is not None), self.server + _API + endpoint)
-        failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
-        # "no data" may only be said of the ids the server answered for
-        answered = [identifier for identifier in ids if identifier not in set(failed_ids)]
-        subject = f"for diaObjectId {','.join(answered)}"
-        table = self._finish_table(table, endpoint, payload, url, key=endpoint, subject=subject, stacklevel=4,
-                                   warn_empty=bool(answered))
-        if failures:
-            table.meta["failed_ids"] = failed_ids
-            shown = ", ".join(failed_ids[:10]) + (", ..." if len(failed_ids) > 10 else "")
-            message = (f"{len(failures)} of {len(chunks)} requests to {_API + endpoint} failed after retries; "
-                       f"{len(failed_ids)} ids have no rows here ({shown}). First error: {failures[0][1]}")
-            if on_error == "raise":
-                raise IncompleteResultError(message, table=table, failed_ids=failed_ids, errors=failures)
-            warnings.warn(message, IncompleteResultWarning, stacklevel=3)
-        return table
-
-
-def _only_requested_objects(table, ids):
-    """Drop rows of objects that were not asked for: the server matches ids as row-key prefixes."""
-    if "r:diaObjectId" not in table.colnames or not len(table):
-        return table
-    keep = np.isin(np.ma.filled(table["r:diaObjectId"], -1), np.array([int(i) for i in ids], dtype=np.int64))
-    return table if keep.all() else table[keep]
-
-
-def _days(window):
-    """A window length in days, from a number of days or a time Quantity."""
-    try:
-        days = float(window.to_value("day")) if hasattr(window, "to_value") else float(window)
-    except (TypeError, ValueError) as error:
-        raise InvalidQueryError(f"window must be a number of days or a time Quantity, got {window!r}.") from error
-    if not np.isfinite(days) or days <= 0:
-        raise InvalidQueryError(f"window must be a positive number of days, got {window!r}.")
-    return days
-
-
-def _listing_table(rows, names, dtypes):
-    """A small Table from rows, typed even when there are none."""
-    if rows:
-        return Table(rows=rows, names=names, dtype=dtypes)
-    return Table(names=names, dtype=dtypes)
-
-
-def _warn_if_capped(table, cap, argument):
-    """Warn when an answer reached a row limit the user can raise."""
-    if len(table) >= cap:
-        warnings.warn(
-            f"The answer has {len(table)} rows, the limit set by {argument}={cap}: more may exist; "
-            f"raise {argument} to get them.",
-            MaxResultsWarning,
-            stacklevel=3,
-        )
-
-
-def _warn_if_capped_per_pixel(table, cap):
-    """Cone searches read at most ``n`` rows per HEALPix pixel: warn when a pixel reached it."""
-    if "f:pixel1024" in table.colnames and len(table):
-        _, counts = np.unique(np.asarray(table["f:pixel1024"]), return_counts=True)
-        reached = counts.max() >= cap
-    else:
-        reached = len(table) >= cap
-    if reached:
-        warnings.warn(
-            f"A HEALPix pixel of the cone gave n={cap} rows, the server's per-pixel limit: more objects may "
-            "exist there; raise n to get them.",
-            MaxResultsWarning,
-            stacklevel=3,
-        )
-
-
-def _warn_if_truncated(table, ids, stacklevel):
-    """Warn when an object reached the server's per-scan row limit (its newest rows are missing)."""
-    if "r:diaObjectId" in table.colnames:
-        objects, counts = np.unique(np.asarray(table["r:diaObjectId"]), return_counts=True)
-        full = [int(obj) for obj, count in zip(objects, counts, strict=True) if count >= SERVER_SCAN_LIMIT]
-    else:
-        full = ids if len(table) >= SERVER_SCAN_LIMIT else []
-    if full:
-        warnings.warn(
-            f"The Fink API returns at most {SERVER_SCAN_LIMIT} rows per object and request, the oldest first; "
-            f"object(s) {full} reached that limit, so their most recent rows are missing from this table.",
-            MaxResultsWarning,
-            stacklevel=stacklevel,
-        )
+        return query.query_listing(self, "blocks", cache=cache)
 
 
 Fink = FinkClass()

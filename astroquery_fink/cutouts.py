@@ -1,14 +1,12 @@
-"""Arguments and answers of the cutout service: FITS stamps, pixel arrays and PNG images."""
+"""The cutout service's vocabulary and its answers: FITS stamps, pixel arrays and PNG images."""
 import io
 import json
 
 import numpy as np
 from astropy.io import fits
-from astroquery.exceptions import InvalidQueryError, TableParseError
+from astroquery.exceptions import TableParseError
 
-from .payload import normalize_ids
-
-__all__ = ["KINDS", "CUTOUT_FORMATS", "STRETCHES", "KERNELS", "cutout_payload", "decode_cutout", "empty_cutout"]
+__all__ = ["KINDS", "CUTOUT_FORMATS", "STRETCHES", "KERNELS", "decode_cutout", "empty_cutout"]
 
 #: Stamp kinds, spelled as the server requires them (any other spelling makes it answer HTTP 500).
 KINDS = ("Science", "Template", "Difference", "All")
@@ -19,52 +17,6 @@ STRETCHES = ("sigmoid", "linear", "sqrt", "power", "log", "asinh", "arcsinh")
 #: Smoothing kernels of one pixel the server can apply before rendering a PNG.
 KERNELS = ("gauss", "box")
 _SINGLE_KINDS = ("Science", "Template", "Difference")
-
-
-def _choice(value, allowed, name):
-    """Match ``value`` to one of ``allowed`` whatever its case; raise listing them otherwise."""
-    by_lower = {option.lower(): option for option in allowed}
-    key = str(value).strip().lower()
-    if key not in by_lower:
-        raise InvalidQueryError(f"{name} {value!r} is not supported; choose one of {allowed}.")
-    return by_lower[key]
-
-
-def _check_colormap(colormap):
-    """The server looks the name up in ``matplotlib.cm``; check it here when matplotlib is installed."""
-    try:
-        from matplotlib import cm
-    except ImportError:  # matplotlib is optional on the client: leave the check to the server
-        return str(colormap)
-    if not hasattr(cm, str(colormap)):
-        raise InvalidQueryError(f"colormap {colormap!r} is not a matplotlib colormap name (e.g. 'viridis', 'Greys_r').")
-    return str(colormap)
-
-
-def cutout_payload(dia_source_id, *, kind, output_format, stretch, colormap, convolution_kernel):
-    """
-    Build the JSON body of a cutout request, refusing what the server would reject or crash on.
-
-    ``kind="All"`` needs ``output_format="array"`` (the server refuses it with PNG or FITS and
-    crashes without a format); ``stretch``, ``colormap`` and ``convolution_kernel`` only change PNG images.
-    """
-    ids = normalize_ids(dia_source_id, name="dia_source_id")
-    if len(ids) != 1:
-        raise InvalidQueryError(f"get_cutouts takes a single dia_source_id, got {len(ids)}.")
-    kind = _choice(kind, KINDS, "kind")
-    output_format = _choice(output_format, CUTOUT_FORMATS, "output_format")
-    if kind == "All" and output_format != "array":
-        raise InvalidQueryError("kind='All' is only available with output_format='array'.")
-    payload = {"diaSourceId": ids[0], "kind": kind, "output-format": output_format}
-    if stretch is not None:
-        payload["stretch"] = _choice(stretch, STRETCHES, "stretch")
-    if colormap is not None:
-        payload["colormap"] = _check_colormap(colormap)
-    if convolution_kernel is not None:
-        payload["convolution_kernel"] = _choice(convolution_kernel, KERNELS, "convolution_kernel")
-    if output_format != "PNG" and len(payload) > 3:
-        raise InvalidQueryError("stretch, colormap and convolution_kernel only apply to output_format='PNG'.")
-    return payload
 
 
 def empty_cutout(kind, output_format):

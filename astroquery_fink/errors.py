@@ -2,7 +2,7 @@
 import json
 import re
 
-from astroquery.exceptions import InvalidQueryError, RemoteServiceError
+from .exceptions import FinkInvalidQueryError, FinkRemoteServiceError
 
 __all__ = ["server_message", "error_for_response"]
 
@@ -61,15 +61,14 @@ def error_for_response(status, body, url):
     Build the exception for a non-200 answer.
 
     400 (and the schema service's 404 for an endpoint it cannot describe) means the server
-    rejected the query: `~astroquery.exceptions.InvalidQueryError`. Everything else (5xx,
-    other 4xx such as 404 for an unknown path or 415) is `~astroquery.exceptions.RemoteServiceError`.
-    Either carries ``status`` (the HTTP code), ``url`` and ``server_message`` (the server's text).
+    rejected the query: `~astroquery_fink.exceptions.FinkInvalidQueryError` (an
+    `~astroquery.exceptions.InvalidQueryError`). Everything else (5xx, other 4xx such as 404 for an
+    unknown path or 415) is `~astroquery_fink.exceptions.FinkRemoteServiceError` (a
+    `~astroquery.exceptions.RemoteServiceError`). Either carries ``status`` (the HTTP code), ``url``
+    and ``server_message`` (the server's text).
     """
     message = server_message(body)
+    facts = {"status": status, "url": url, "server_message": message}
     if status == 400 or (status == 404 and message.endswith("is not a valid endpoint")):
-        error = InvalidQueryError(f"The Fink API rejected the query (HTTP {status} from {url}): {message}")
-    else:
-        error = RemoteServiceError(f"The Fink API failed (HTTP {status} from {url}): {message}")
-    # the facts, for callers that decide on them (the CSV fallback after a 500)
-    error.status, error.url, error.server_message = status, url, message
-    return error
+        return FinkInvalidQueryError(f"The Fink API rejected the query (HTTP {status} from {url}): {message}", **facts)
+    return FinkRemoteServiceError(f"The Fink API failed (HTTP {status} from {url}): {message}", **facts)

@@ -1,8 +1,38 @@
 """Errors and warnings of astroquery_fink beyond astroquery's own."""
 from astropy.utils.exceptions import AstropyWarning
-from astroquery.exceptions import RemoteServiceError
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
-__all__ = ["IncompleteResultError", "IncompleteResultWarning", "UnexpectedValuesWarning"]
+__all__ = ["FinkInvalidQueryError", "FinkRemoteServiceError", "IncompleteResultError", "IncompleteResultWarning",
+           "UnexpectedValuesWarning"]
+
+
+class _ServerFacts:
+    """
+    What is known of a failed exchange, for callers that decide on facts rather than on text.
+
+    Attributes
+    ----------
+    status : int or None
+        The HTTP status of the answer; `None` when no answer came (connection lost, body cut short).
+    url : str or None
+        The URL that was asked.
+    server_message : str or None
+        The server's own words, without markup; `None` when no answer came.
+    """
+
+    def __init__(self, message, *, status=None, url=None, server_message=None):
+        super().__init__(message)
+        self.status = status
+        self.url = url
+        self.server_message = server_message
+
+
+class FinkInvalidQueryError(_ServerFacts, InvalidQueryError):
+    """The Fink API refused the query (HTTP 400, or the schema service's 404 for an endpoint it does not describe)."""
+
+
+class FinkRemoteServiceError(_ServerFacts, RemoteServiceError):
+    """The Fink API failed (HTTP 5xx, other 4xx) or could not be reached."""
 
 
 class IncompleteResultError(RemoteServiceError):

@@ -10,9 +10,23 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 from astroquery.utils import commons
 
+from .cutouts import CUTOUT_FORMATS, KERNELS, KINDS, STRETCHES
 from .decode import OUTPUT_FORMATS
+from .order import ORDER_COLUMNS
+from .skymap import encode_skymap
 
 __all__ = [
+    "API",
+    "ids_payload",
+    "cone_payload",
+    "tags_payload",
+    "sso_payload",
+    "resolver_payload",
+    "statistics_payload",
+    "schema_payload",
+    "cutout_payload",
+    "skymap_payload",
+    "check_tag",
     "OUTPUT_FORMATS",
     "SCHEMA_ENDPOINTS",
     "normalize_ids",
@@ -20,7 +34,6 @@ __all__ = [
     "normalize_output_format",
     "normalize_endpoint",
     "normalize_mjd",
-    "id_payload",
     "normalize_on_error",
     "ON_ERROR",
     "MAX_CONE_RADIUS",
@@ -34,6 +47,9 @@ __all__ = [
     "normalize_night",
 ]
 
+
+#: The path of every route of the Fink/LSST API, before the route's name.
+API = "/api/v1/"
 
 #: What a long id query does when some of its requests fail for good.
 ON_ERROR = ("raise", "warn")
@@ -206,25 +222,12 @@ def normalize_mjd(value, *, name="midpoint_mjd_tai"):
     raise InvalidQueryError(f"{name} must be an MJD number, a digit string or a Time, got {value!r}.")
 
 
-def id_payload(id_key, ids, *, columns, output_format, name="dia_object_id", required=()):
-    """
-    Build the JSON body of an id-based query.
-
-    Ids are sent as one comma-separated JSON **string**: the server crashes (HTTP 500) on ids
-    sent as JSON integers. ``required`` names are added to any column selection.
-    """
-    payload = {id_key: ",".join(normalize_ids(ids, name=name))}
-    selection = normalize_columns(columns, required=required)
-    if selection is not None:
-        payload["columns"] = selection
-    payload["output-format"] = normalize_output_format(output_format)
-    return payload
-
-
 # --- cone search, times, tags, Solar System names, resolver, statistics ---------------------
 
 #: The server refuses radii above 18 000 arcsec, i.e. 5 degrees.
 MAX_CONE_RADIUS = 5 * u.deg
+#: Alerts a tag query returns when ``n`` is not given (the server's default, always sent explicitly).
+TAGS_N = 10
 #: Resolvers the server knows (any other name crashes it: HTTP 500).
 RESOLVERS = ("tns", "simbad", "ssodnet")
 _DATE = re.compile(r"^([0-9]{4}([0-9]{2}([0-9]{2})?)?)?$")
@@ -373,3 +376,225 @@ def normalize_on_error(on_error):
     if on_error not in ON_ERROR:
         raise InvalidQueryError(f"on_error {on_error!r} is not supported; choose one of {ON_ERROR}.")
     return on_error
+
+
+def _days(window):
+    """A window length in days, from a number of days or a time Quantity."""
+    try:
+        days = float(window.to_value("day")) if hasattr(window, "to_value") else float(window)
+    except (TypeError, ValueError) as error:
+        raise InvalidQueryError(f"window must be a number of days or a time Quantity, got {window!r}.") from error
+    if not np.isfinite(days) or days <= 0:
+        raise InvalidQueryError(f"window must be a positive number of days, got {window!r}.")
+    return days
+
+
+def _choice(value, allowed, name):
+    """Match ``value`` to one of ``allowed`` whatever its case; raise listing them otherwise."""
+    by_lower = {option.lower(): option for option in allowed}
+    key = str(value).strip().lower()
+    if key not in by_lower:
+        raise InvalidQueryError(f"{name} {value!r} is not supported; choose one of {allowed}.")
+    return by_lower[key]
+
+
+def _check_colormap(colormap):
+    """The server looks the name up in ``matplotlib.cm``; check it here when matplotlib is installed."""
+    try:
+        from matplotlib import cm
+    except ImportError:  # matplotlib is optional on the client: leave the check to the server
+        return str(colormap)
+    if not hasattr(cm, str(colormap)):
+        raise InvalidQueryError(f"colormap {colormap!r} is not a matplotlib colormap name (e.g. 'viridis', 'Greys_r').")
+    return str(colormap)
+
+
+def _time_window(payload, start_time, stop_time):
+    """Add the ``startdate``/``stopdate`` of a time window to ``payload``."""
+    if start_time is not None:
+        payload["startdate"] = normalize_time(start_time, name="start_time")
+    if stop_time is not None:
+        payload["stopdate"] = normalize_time(stop_time, name="stop_time")
+    return payload
+
+
+def _with_table_options(payload, columns, output_format, *, required=()):
+    """
+    End a tabular payload with its column selection (if any) and its ``output-format``.
+
+    The one place these two entries are written: every tabular route reads them the same way.
+    """
+    selection = normalize_columns(columns, required=required)
+    if selection is not None:
+        payload["columns"] = selection
+    payload["output-format"] = normalize_output_format(output_format)
+    return payload
+
+
+# --- one builder per route: each returns the JSON body the route expects -----------------------
+
+def ids_payload(endpoint, dia_object_id, *, columns=None, output_format="votable", midpoint_mjd_tai=None):
+    """
+    Build the body of an id query (``objects``, ``sources``, ``fp``): the whole query, all ids in it.
+
+    Ids are sent as one comma-separated JSON **string**: the server crashes (HTTP 500) on ids
+    sent as JSON integers. The columns the endpoint's rows are ordered on
+    (`~astroquery_fink.order.ORDER_COLUMNS`) are added to any selection. Splitting a long list
+    into several requests happens when the query is sent, not here.
+    """
+    payload = {"diaObjectId": ",".join(normalize_ids(dia_object_id))}
+    if midpoint_mjd_tai is not None:
+        if "," in payload["diaObjectId"]:
+            # the server silently ignores the time when several ids are given
+            raise InvalidQueryError("midpoint_mjd_tai can only be used with a single dia_object_id.")
+        payload["midpointMjdTai"] = normalize_mjd(midpoint_mjd_tai)
+    return _with_table_options(payload, columns, output_format, required=ORDER_COLUMNS.get(endpoint, ()))
+
+
+def cone_payload(coordinates, radius, *, n=None, start_time=None, stop_time=None, window=None, columns=None,
+                 output_format="votable"):
+    """Build the body of a cone search (``conesearch``); a bare ``radius`` number is in arcsec."""
+    ra, dec = normalize_coordinates(coordinates)
+    payload = {"ra": ra, "dec": dec, "radius": normalize_radius(radius)}
+    if n is not None:
+        payload["n"] = normalize_count(n, name="n")
+    _time_window(payload, start_time, stop_time)
+    if window is not None:
+        if start_time is None:
+            # the server ignores a window without a start: say so instead
+            raise InvalidQueryError("window needs start_time: it counts days from start_time.")
+        payload["window"] = _days(window)
+    if columns is not None:
+        # The server adds r:ra/r:dec/r:midpointMjdTai by a substring test, which "r:raErr" fools
+        # (then it crashes), and refuses dates without f:firstDiaSourceMjdTaiFink: send them all.
+        needed = ["r:ra", "r:dec", "r:midpointMjdTai"]
+        if "startdate" in payload or "stopdate" in payload:
+            needed.append("f:firstDiaSourceMjdTaiFink")
+        columns = normalize_columns(columns).split(",") + needed
+    return _with_table_options(payload, columns, output_format)
+
+
+def tags_payload(tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable"):
+    """Build the body of a tag query (``tags``); ``n`` is always sent (the server's default is 10)."""
+    payload = {"tag": str(tag).strip(), "n": normalize_count(n, name="n") if n is not None else TAGS_N}
+    _time_window(payload, start_time, stop_time)
+    return _with_table_options(payload, columns, output_format, required=ORDER_COLUMNS["tags"])
+
+
+def sso_payload(name_or_number, *, with_ephemerides=False, columns=None, output_format="votable"):
+    """Build the body of a Solar System query (``sso``)."""
+    payload = {"n_or_d": normalize_names(name_or_number)}
+    if with_ephemerides:
+        payload["withEphem"] = True  # JSON true: the server ignores "true" and 1
+    return _with_table_options(payload, columns, output_format, required=ORDER_COLUMNS["sso"])
+
+
+def resolver_payload(name, *, resolver="tns", reverse=False, nmax=None):
+    """Build the body of a name resolution (``resolver``); its answer is always asked in JSON."""
+    resolver = normalize_resolver(resolver)
+    if reverse:
+        ids = normalize_ids(name, name="name")
+        if len(ids) != 1:
+            raise InvalidQueryError("resolve(reverse=True) takes a single identifier.")
+        text = ids[0]
+    else:
+        text = str(name).strip()
+    payload = {"resolver": resolver, "name_or_id": text}
+    if reverse:
+        payload["reverse"] = True  # honoured only as JSON true
+    if nmax is not None:
+        payload["nmax"] = normalize_count(nmax, name="nmax")  # a JSON number: a string crashes the server
+    payload["output-format"] = "json"
+    return payload
+
+
+def statistics_payload(date="", *, columns=None, output_format="votable"):
+    """Build the body of a statistics query (``statistics``)."""
+    return _with_table_options({"date": normalize_night(date)}, columns, output_format)
+
+
+def schema_payload(endpoint):
+    """Build the body of a schema query: the full path of the endpoint to describe."""
+    return {"endpoint": API + normalize_endpoint(endpoint)}
+
+
+def cutout_payload(dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,
+                   convolution_kernel=None):
+    """
+    Build the JSON body of a cutout request, refusing what the server would reject or crash on.
+
+    ``kind="All"`` needs ``output_format="array"`` (the server refuses it with PNG or FITS and
+    crashes without a format); ``stretch``, ``colormap`` and ``convolution_kernel`` only change PNG images.
+    """
+    ids = normalize_ids(dia_source_id, name="dia_source_id")
+    if len(ids) != 1:
+        raise InvalidQueryError(f"get_cutouts takes a single dia_source_id, got {len(ids)}.")
+    kind = _choice(kind, KINDS, "kind")
+    output_format = _choice(output_format, CUTOUT_FORMATS, "output_format")
+    if kind == "All" and output_format != "array":
+        raise InvalidQueryError("kind='All' is only available with output_format='array'.")
+    payload = {"diaSourceId": ids[0], "kind": kind, "output-format": output_format}
+    if stretch is not None:
+        payload["stretch"] = _choice(stretch, STRETCHES, "stretch")
+    if colormap is not None:
+        payload["colormap"] = _check_colormap(colormap)
+    if convolution_kernel is not None:
+        payload["convolution_kernel"] = _choice(convolution_kernel, KERNELS, "convolution_kernel")
+    if output_format != "PNG" and len(payload) > 3:
+        raise InvalidQueryError("stretch, colormap and convolution_kernel only apply to output_format='PNG'.")
+    return payload
+
+
+def _credible_level(value):
+    """A credible level in (0, 1] as a float, or raise."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidQueryError(f"credible_level must be a number in (0, 1], got {value!r}.")
+    try:
+        level = float(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidQueryError(f"credible_level must be a number in (0, 1], got {value!r}.") from error
+    if not 0 < level <= 1:
+        raise InvalidQueryError(f"credible_level must be in (0, 1], got {value!r}.")
+    return level
+
+
+def skymap_payload(*, event_name=None, skymap=None, credible_level, output_format="votable"):
+    """
+    Build the body of a skymap query, from a GraceDB event name or from a map of one's own.
+
+    The server documents a ``file`` argument but reads ``bayestar``, whose value it evaluates as
+    a Python bytes literal (``file`` is ignored and the server answers HTTP 500): the map goes out
+    as ``repr()`` of its gzipped bytes.
+    """
+    if (event_name is None) == (skymap is None):
+        raise InvalidQueryError("give exactly one of event_name (a GraceDB superevent such as 'S251112cm') "
+                                "or skymap (a bayestar FITS map).")
+    payload = {"credible_level": _credible_level(credible_level),
+               "output-format": normalize_output_format(output_format)}
+    if event_name is not None:
+        name = str(event_name).strip()
+        if not name or any(char.isspace() for char in name):
+            raise InvalidQueryError(
+                f"event_name must be a GraceDB superevent name such as 'S251112cm', got {event_name!r}."
+            )
+        payload["event_name"] = name
+    else:
+        payload["bayestar"] = repr(encode_skymap(skymap))
+    return payload
+
+
+def check_tag(tag, tags):
+    """
+    Refuse a tag the server does not know or cannot query, listing the valid ones.
+
+    ``tags`` is the table of `~astroquery_fink.FinkClass.list_tags` (columns ``tag`` and ``api_support``).
+    """
+    known = {str(name): bool(supported) for name, supported in zip(tags["tag"], tags["api_support"], strict=True)}
+    queryable = [name for name, supported in known.items() if supported]
+    if tag not in known:
+        raise InvalidQueryError(f"{tag!r} is not a Fink tag; tags the API can query: {queryable}.")
+    if not known[tag]:
+        raise InvalidQueryError(
+            f"{tag!r} is only available from the Fink livestream, not from the API; tags the API can query: "
+            f"{queryable}."
+        )

@@ -2,17 +2,20 @@
 import gzip
 import os
 
-import numpy as np
 from astroquery.exceptions import InvalidQueryError
 
-__all__ = ["skymap_payload"]
+__all__ = ["encode_skymap"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FITS_START = b"SIMPLE  ="
 
 
-def _map_bytes(skymap):
-    """Gzipped bytes of a bayestar FITS map given as a path or as bytes (plain or gzipped)."""
+def encode_skymap(skymap):
+    """
+    Gzipped bytes of a bayestar FITS map given as a path or as bytes (plain or gzipped).
+
+    The skymap payload sends them as ``repr()`` of these bytes (see `astroquery_fink.payload.skymap_payload`).
+    """
     if isinstance(skymap, (bytes, bytearray, memoryview)):
         data = bytes(skymap)
     elif isinstance(skymap, (str, os.PathLike)):
@@ -31,35 +34,3 @@ def _map_bytes(skymap):
         raise InvalidQueryError("the sky map is not a FITS file (a bayestar.fits or bayestar.fits.gz is expected).")
     # the server opens what it receives as bayestar.fits.gz; mtime=0 keeps the payload reproducible
     return data if data.startswith(_GZIP_MAGIC) else gzip.compress(plain, mtime=0)
-
-
-def skymap_payload(*, event_name, skymap, credible_level, output_format):
-    """
-    Build the body of a skymap query.
-
-    The server documents a ``file`` argument but reads ``bayestar``, whose value it evaluates as
-    a Python bytes literal (``file`` is ignored and the server answers HTTP 500): the map goes out
-    as ``repr()`` of its gzipped bytes.
-    """
-    if (event_name is None) == (skymap is None):
-        raise InvalidQueryError("give exactly one of event_name (a GraceDB superevent such as 'S251112cm') "
-                                "or skymap (a bayestar FITS map).")
-    if isinstance(credible_level, (bool, np.bool_)):
-        raise InvalidQueryError(f"credible_level must be a number in (0, 1], got {credible_level!r}.")
-    try:
-        level = float(credible_level)
-    except (TypeError, ValueError) as error:
-        raise InvalidQueryError(f"credible_level must be a number in (0, 1], got {credible_level!r}.") from error
-    if not 0 < level <= 1:
-        raise InvalidQueryError(f"credible_level must be in (0, 1], got {credible_level!r}.")
-    payload = {"credible_level": level, "output-format": output_format}
-    if event_name is not None:
-        name = str(event_name).strip()
-        if not name or any(char.isspace() for char in name):
-            raise InvalidQueryError(
-                f"event_name must be a GraceDB superevent name such as 'S251112cm', got {event_name!r}."
-            )
-        payload["event_name"] = name
-    else:
-        payload["bayestar"] = repr(_map_bytes(skymap))
-    return payload

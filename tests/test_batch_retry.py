@@ -196,10 +196,16 @@ def test_split_result_equals_one_request(scripted, client, small_chunks):
         assert list(split[name]) == list(whole[name]), name
 
 
-def test_split_payloads_listed(small_chunks):
-    payloads = FinkClass().query_forced_photometry(IDS, get_query_payload=True)
-    assert [payload["diaObjectId"] for payload in payloads] == [
-        ",".join(str(i) for i in IDS[0:3]), ",".join(str(i) for i in IDS[3:6]), str(IDS[6])]
+def test_payload_of_a_long_list_is_the_whole_query(small_chunks):
+    payload = FinkClass().query_forced_photometry(IDS, get_query_payload=True)
+    assert payload["diaObjectId"] == ",".join(str(i) for i in IDS)
+
+
+def test_long_list_sent_as_requests_of_max_ids(scripted, client, small_chunks):
+    sent = []
+    scripted(lambda body, n: sent.append(ids_of(body)) or answer(body=rows_for(ids_of(body))))
+    client.query_forced_photometry(IDS, output_format="json")
+    assert sorted(sent) == sorted([[str(i) for i in IDS[0:3]], [str(i) for i in IDS[3:6]], [str(IDS[6])]])
 
 
 @pytest.mark.parametrize("workers", [1, 3])
@@ -222,6 +228,15 @@ def test_failed_chunk_warns_on_request(scripted, client, small_chunks):
             table = client.query_forced_photometry(IDS, output_format="json", on_error="warn")
     assert table.meta["failed_ids"] == [str(i) for i in IDS[:3]]
     assert set(table["r:diaObjectId"]) == set(IDS[3:])
+
+
+def test_warnings_of_a_split_query_point_at_the_callers_line(scripted, client, small_chunks):
+    scripted(lambda body, n: answer(504) if str(IDS[0]) in ids_of(body) else answer(body=b"[]"))
+    with conf.set_temp("max_retries", 0), conf.set_temp("max_workers", 3):
+        with pytest.warns((IncompleteResultWarning, NoResultsWarning)) as record:
+            client.query_forced_photometry(IDS, output_format="json", on_error="warn")
+    assert {item.category for item in record} == {IncompleteResultWarning, NoResultsWarning}
+    assert all(item.filename == __file__ for item in record)
 
 
 def test_single_request_failure_keeps_its_own_error(scripted, client):

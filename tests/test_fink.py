@@ -447,12 +447,19 @@ def test_schema_sources_units_corrected(server, client):
     assert schema.loc["f:xm_gaiadr3_Plx"]["unit"] == u.mas
 
 
-def test_schema_descriptions_used_for_later_results(server, client):
+def test_results_carry_packaged_descriptions_whatever_was_asked_before(server, client):
+    from astroquery_fink.columns import column_info
+
+    server.answer("fp_313761043604045880.csv")
+    before = client.query_forced_photometry(FP_ID, output_format="csv")
     server.answer("schema_fp.json")
     schema = client.get_schema("fp")
     server.answer("fp_313761043604045880.csv")
-    table = client.query_forced_photometry(FP_ID, output_format="csv")
-    assert table["r:psfFlux"].description == schema.loc["r:psfFlux"]["description"]
+    after = client.query_forced_photometry(FP_ID, output_format="csv")
+    packaged = column_info("fp", "r:psfFlux").description
+    assert before["r:psfFlux"].description == after["r:psfFlux"].description == packaged
+    # the server's own text is read from get_schema, and only there
+    assert schema.loc["r:psfFlux"]["description"] != packaged
 
 
 def test_no_warning_escapes_a_normal_query(server, client):

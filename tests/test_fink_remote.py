@@ -11,6 +11,8 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning, RemoteServiceError
 
+from astroquery_fink import query
+
 pytestmark = pytest.mark.remote_data
 
 FP_ID = 313761043604045880
@@ -106,7 +108,8 @@ def test_schema_of_sources_has_lsst_and_fink_families(fink):
 def test_server_crash_is_reported(fink):
     # a JSON integer id makes the real server answer HTTP 500 (ids must be JSON strings); the client never sends one
     with pytest.raises(RemoteServiceError, match="HTTP 500"):
-        fink._send("POST", "fp", {"diaObjectId": FP_ID, "output-format": "json"}, cache=False)
+        query.exchange(fink, "POST", "fp", {"diaObjectId": FP_ID, "output-format": "json"}, cache=False,
+                       read=lambda response: response)
 
 
 # --- the other endpoints (issue #3) -------------------------------------------------------------
