@@ -547,36 +547,10 @@ def _writable(table, fmt):
     return table
 
 
-def _write_atomically(path, write):
-    """Call ``write(temporary path)``, then rename that file to ``path``: a failure never leaves half a file."""
-    path = Path(path)
-    # same directory (so the rename is atomic) and same extensions (astropy gzips a .fits.gz, for one)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part{''.join(path.suffixes)}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _write_table_file(table, fmt, path):
-    with warnings.catch_warnings():
-        # FITS keeps a longer meta key ("transport") as a standard HIERARCH card, after a warning
-        # that only says so
-        warnings.filterwarnings("ignore", message="Keyword name .* is greater than 8 characters")
-        _write_atomically(path, lambda partial: _writable(table, fmt).write(partial, format=fmt, overwrite=True))
-
-
-def _check_format_works(fmt):
-    """Write a small table in ``fmt`` before querying: a missing package must not waste a long batch."""
-    sample = Table({"r:diaObjectId": [313761043604045880], "r:psfFlux": [1.5]})
-    sample["r:psfFlux"].unit = u.nJy
-    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            _write_table_file(sample, fmt, Path(directory) / "sample")
-        except Exception as error:  # whatever the failure, the format is unusable here
-            raise UsageError(f"cannot write the {fmt} format: {type(error).__name__}: {error}") from error
+# FITS keeps a meta key longer than 8 characters ("transport") as a HIERARCH card, after a warning that only says so
+_HIERARCH_WARNING = "Keyword name .* is greater than 8 characters"
+# Formats astropy writes to a named file only, not to a stream
+_PATH_ONLY_FORMATS = ("parquet", "parquet.votable", "votable.parquet", "hdf5")
 
 
 def _check_output_path(path, overwrite):
@@ -589,6 +563,13 @@ def _check_output_path(path, overwrite):
         raise UsageError(f"cannot write {path}: the directory {path.parent} does not exist")
 
 
+def _prepare_image_output(args):
+    if args.image_format is None:
+        args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
+    if args.output is None and sys.stdout.isatty():
+        raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
+
+
 def _prepare_output(args):
     """Check the output choices before any request, and settle the table format."""
     if args.output == "-":  # the usual spelling of stdout
@@ -596,17 +577,10 @@ def _prepare_output(args):
     if args.output is not None:
         _check_output_path(args.output, args.overwrite)
     if args.handler is _cutout:
-        if args.image_format is None:
-            args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
-        if args.output is None and sys.stdout.isatty():
-            raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
-        return
+        return _prepare_image_output(args)
     args.resolved_format = _table_format(args.table_format, args.output)
-    if args.resolved_format is None:
-        return
     if args.output is None and args.resolved_format in _BINARY_FORMATS and sys.stdout.isatty():
         raise UsageError(f"the {args.resolved_format} format is binary: give -o FILE or redirect stdout")
-    _check_format_works(args.resolved_format)
 
 
 def _print_aligned(table, args):
@@ -618,26 +592,50 @@ def _print_aligned(table, args):
     sys.stdout.flush()
 
 
-def _copy_to_stdout(path):
+def _write_to_stdout(table, fmt):
     sys.stdout.flush()
-    with open(path, "rb") as handle:
-        sys.stdout.buffer.write(handle.read())
+    if fmt not in _BINARY_FORMATS:
+        table.write(sys.stdout, format=fmt)
+        sys.stdout.flush()
+        return
+    if fmt in _PATH_ONLY_FORMATS:
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "table"
+            table.write(path, format=fmt)
+            sys.stdout.buffer.write(path.read_bytes())
+    else:
+        table.write(sys.stdout.buffer, format=fmt)
     sys.stdout.buffer.flush()
+
+
+def _write_to_file(table, fmt, path, overwrite):
+    existed = Path(path).exists()
+    try:
+        table.write(path, format=fmt, overwrite=overwrite)
+    except Exception:
+        if not existed:  # no half-written file left behind
+            Path(path).unlink(missing_ok=True)
+        raise
 
 
 def _emit_table(table, args):
     fmt = args.resolved_format
-    if args.output is not None:
-        _write_table_file(table, fmt, args.output)
-        if not args.quiet:
-            _say(f"{len(table)} rows written to {args.output} ({fmt})")
-    elif fmt is not None:
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "table"
-            _write_table_file(table, fmt, path)
-            _copy_to_stdout(path)
-    else:
-        _print_aligned(table, args)
+    if fmt is None:
+        return _print_aligned(table, args)
+    table = _writable(table, fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_HIERARCH_WARNING)
+            if args.output is None:
+                _write_to_stdout(table, fmt)
+            else:
+                _write_to_file(table, fmt, args.output, args.overwrite)
+    except OSError:
+        raise  # a full disk, a closed pipe...: main() reports them
+    except Exception as error:  # a package the format needs is missing, a column it cannot hold...
+        raise UsageError(f"cannot write the {fmt} format: {type(error).__name__}: {error}") from error
+    if args.output is not None and not args.quiet:
+        _say(f"{len(table)} rows written to {args.output} ({fmt})")
 
 
 def _emit_image(data, args):
@@ -651,7 +649,7 @@ def _emit_image(data, args):
         return
     if args.output.endswith(".gz"):  # as astropy does for tables
         data = gzip.compress(data)
-    _write_atomically(args.output, lambda partial: partial.write_bytes(data))
+    Path(args.output).write_bytes(data)
     if not args.quiet:
         _say(f"{args.image_format} image of {len(data)} bytes written to {args.output}")
 
@@ -751,13 +749,22 @@ def main(argv=None):
         _say(error, "error")
         return EXIT_USAGE
     except OSError as error:  # the output file could not be written
-        if isinstance(error, BrokenPipeError):
+        if _is_broken_pipe(error):
             return _stdout_closed()
         _say(error, "error")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+
+
+def _is_broken_pipe(error):
+    """Whether ``error`` is, or was raised for, a closed stdout (astropy's FITS writer wraps it in an OSError)."""
+    while error is not None:
+        if isinstance(error, BrokenPipeError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _stdout_closed():
