@@ -133,16 +133,14 @@ def _positive_float(text):
     return value
 
 
-def _count(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= {minimum}")
-        return value
-    return parse
+def _retries(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= 0")
+    return value
 
 
 def _radius(text):
@@ -152,12 +150,9 @@ def _radius(text):
     except ValueError:
         pass
     try:
-        radius = u.Quantity(text.strip())
+        return u.Quantity(text.strip())  # the client refuses what is not an angle, such as 10m (metres)
     except (TypeError, ValueError) as error:
         raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle such as 10arcsec or 0.5deg") from error
-    if radius.unit.physical_type != "angle":  # e.g. "10m", which astropy reads as metres
-        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle: write it as 10arcsec, 0.5arcmin, 0.1deg")
-    return radius
 
 
 def _time(text):
@@ -189,7 +184,7 @@ def _connection_options():
                             "'replica' extra)")
     group.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                        help=f"time limit of one HTTP request (default: {conf.timeout:g})")
-    group.add_argument("--retries", type=_count(0), metavar="N",
+    group.add_argument("--retries", type=_retries, metavar="N",
                        help=f"further attempts after a transient failure, 0 for none (default: {conf.max_retries})")
     group.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bar and no notes on stderr (warnings and errors still show)")
@@ -203,8 +198,9 @@ def _table_query_options():
                        help="only these columns, comma-separated, with their family prefix (e.g. "
                             "r:midpointMjdTai,r:band,r:psfFlux); see 'fink-query schema'. The columns "
                             "that order the rows (object id, time) are added where the command sorts on them")
-    group.add_argument("--transport", choices=OUTPUT_FORMATS, default="votable",
-                       help="format on the wire; the table is the same for all (default: votable, sent again "
+    group.add_argument("--transport", default="votable", metavar="FORMAT",
+                       help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)}; the table is the same for "
+                            "all (default: votable, sent again "
                             "in csv if the server fails to write it; parquet is fastest for large answers)")
     return parent
 
@@ -317,9 +313,9 @@ def build_parser():
                       help="search radius, e.g. 10arcsec, 0.5arcmin, 0.1deg; a bare number is in arcsec (at most "
                            "5 deg)")
     _add_window_options(cone, "objects first detected at or after START and last detected at or before STOP")
-    cone.add_argument("--window", type=_positive_float, metavar="DAYS",
+    cone.add_argument("--window", type=float, metavar="DAYS",
                       help="with --start: keep objects last detected within DAYS of START")
-    cone.add_argument("--n", type=_count(1), metavar="N",
+    cone.add_argument("--n", type=int, metavar="N",
                       help="rows the server reads per HEALPix pixel of the cone (server default: 1000)")
 
     tags = _add_command(
@@ -329,7 +325,7 @@ def build_parser():
                     "whether the API can query them.",
         examples=["fink-query tags", "fink-query tags in_tns --n 100 --columns r:diaObjectId,f:xm_tns_fullname"])
     tags.add_argument("tag", nargs="?", metavar="TAG", help="a tag the API can query, e.g. in_tns")
-    tags.add_argument("--n", type=_count(1), metavar="N", help="number of alerts (server default: 10)")
+    tags.add_argument("--n", type=int, metavar="N", help="number of alerts (server default: 10)")
     _add_window_options(tags, "alerts between START and STOP")
 
     sso = _add_command(
@@ -348,9 +344,10 @@ def build_parser():
         examples=["fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"])
     resolve.add_argument("name", metavar="NAME",
                          help="a name, or with --reverse a diaObjectId (an ssObjectId for ssodnet)")
-    resolve.add_argument("--resolver", choices=RESOLVERS, default="tns", help="the name service (default: tns)")
+    resolve.add_argument("--resolver", default="tns", metavar="NAME",
+                         help=f"the name service: {', '.join(RESOLVERS)} (default: tns)")
     resolve.add_argument("--reverse", action="store_true", help="resolve a Rubin id to names")
-    resolve.add_argument("--nmax", type=_count(1), metavar="N", help="at most N rows (tns; server default: 10)")
+    resolve.add_argument("--nmax", type=int, metavar="N", help="at most N rows (tns; server default: 10)")
 
     stats = _add_command(
         commands, "stats", _stats, parents=[query, output, server],
@@ -368,15 +365,17 @@ def build_parser():
                   "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh"])
     cutout.add_argument("dia_source_id", metavar="DIASOURCEID", help="the diaSourceId of the alert")
     group = cutout.add_argument_group("image")
-    group.add_argument("--kind", choices=("Science", "Template", "Difference"), default="Science",
-                       help="which stamp (default: Science)")
+    group.add_argument("--kind", default="Science", help="which stamp: Science, Template or Difference (default: "
+                                                         "Science)")
     group.add_argument("-f", "--format", dest="image_format", type=str.upper, choices=("FITS", "PNG"),
                        help="FITS or PNG (default: PNG for a .png FILE, else FITS)")
     group.add_argument("-o", "--output", metavar="FILE", help="write the image to FILE (else to redirected stdout)")
     group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    group.add_argument("--stretch", choices=STRETCHES, help="PNG: intensity stretch (server default: sigmoid)")
+    group.add_argument("--stretch", metavar="NAME",
+                       help=f"PNG: intensity stretch, one of {', '.join(STRETCHES)} (server default: sigmoid)")
     group.add_argument("--colormap", metavar="NAME", help="PNG: a matplotlib colormap (default: grey levels)")
-    group.add_argument("--kernel", choices=KERNELS, help="PNG: smooth with a one-pixel kernel first")
+    group.add_argument("--kernel", metavar="NAME",
+                       help=f"PNG: smooth with a one-pixel kernel first: {', '.join(KERNELS)}")
     return parser
 
 
@@ -394,9 +393,6 @@ def _fp(client, args):
 
 
 def _sources(client, args):
-    if args.time is not None and len(set(args.id_list)) > 1:
-        # the server would ignore the time for several ids: say it in the command's words
-        raise UsageError("--time selects sources of a single diaObjectId; give only one")
     return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, columns=args.columns,
                                 output_format=args.transport, verbose=not args.quiet)
 
@@ -491,8 +487,6 @@ def _collect_ids(args):
         ids += _read_ids_file(args.ids_file)
     elif not ids and sys.stdin is not None and not sys.stdin.isatty():
         ids = _ids_in(sys.stdin, "stdin")
-        if not ids:
-            raise UsageError("no diaObjectId given: stdin had none")
     if not ids:
         raise UsageError("no diaObjectId given: put them on the command line, in --ids-file FILE, or on stdin")
     return ids

@@ -219,9 +219,17 @@ def test_usage_errors_exit_2(capsys):
     assert main(["fp", OBJECT, "--format", "no-such-format"]) == EXIT_USAGE
     assert main(["cone", "1", "2", "--radius", "10m"]) == EXIT_USAGE  # metres, not minutes
     assert main(["fp", OBJECT, "-o", "lc.txt"]) == EXIT_USAGE  # format unknown: refused before the query
-    err = capsys.readouterr().err
-    assert "exclude each other" in err and "no-such-format" in err and "is not an angle" in err
+    # the client's own checks, made before any request
+    assert main(["sources", OBJECT, OTHERS[0], "--time", "61176"]) == EXIT_USAGE
+    assert main(["tags", "in_tns", "--n", "0"]) == EXIT_USAGE
+    assert main(["fp", OBJECT, "--transport", "xml"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err
+    assert "exclude each other" in err and "no-such-format" in err and "radius must be an angle" in err
     assert "cannot tell the format of lc.txt" in err
+    assert "single dia_object_id" in err and "positive integer" in err and "'xml' is not supported" in err
+    assert "Traceback" not in err
 
 
 def test_ids_file_errors_name_the_line(tmp_path, capsys):
