@@ -134,13 +134,9 @@ def _positive_float(text):
 
 
 def _retries(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
+    if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= 0")
-    return value
+    return int(text)
 
 
 def _radius(text):
@@ -165,19 +161,21 @@ def _time(text):
 
 # --- the queries: (client, arguments) -> Table, or bytes for an image ---------------------------
 
+def _wire(args):
+    """The options every table query takes: --columns and --transport."""
+    return {"columns": args.columns, "output_format": args.transport}
+
+
 def _fp(client, args):
-    return client.query_forced_photometry(args.id_list, columns=args.columns, output_format=args.transport,
-                                          verbose=not args.quiet)
+    return client.query_forced_photometry(args.id_list, **_wire(args), verbose=not args.quiet)
 
 
 def _sources(client, args):
-    return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, columns=args.columns,
-                                output_format=args.transport, verbose=not args.quiet)
+    return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, **_wire(args), verbose=not args.quiet)
 
 
 def _object(client, args):
-    return client.query_object(args.id_list, columns=args.columns, output_format=args.transport,
-                               verbose=not args.quiet)
+    return client.query_object(args.id_list, **_wire(args), verbose=not args.quiet)
 
 
 def _schema(client, args):
@@ -186,20 +184,17 @@ def _schema(client, args):
 
 def _cone(client, args):
     return client.query_region(_position(args.ra, args.dec), args.radius, n=args.n, start_time=args.start,
-                               stop_time=args.stop, window=args.window, columns=args.columns,
-                               output_format=args.transport)
+                               stop_time=args.stop, window=args.window, **_wire(args))
 
 
 def _tags(client, args):
     if args.tag is None:
         return client.list_tags()
-    return client.query_tags(args.tag, n=args.n, start_time=args.start, stop_time=args.stop, columns=args.columns,
-                             output_format=args.transport)
+    return client.query_tags(args.tag, n=args.n, start_time=args.start, stop_time=args.stop, **_wire(args))
 
 
 def _sso(client, args):
-    return client.query_sso(args.names, with_ephemerides=args.ephemerides, columns=args.columns,
-                            output_format=args.transport)
+    return client.query_sso(args.names, with_ephemerides=args.ephemerides, **_wire(args))
 
 
 def _resolve(client, args):
@@ -207,7 +202,7 @@ def _resolve(client, args):
 
 
 def _stats(client, args):
-    return client.query_statistics(args.date, columns=args.columns, output_format=args.transport)
+    return client.query_statistics(args.date, **_wire(args))
 
 
 def _cutout(client, args):
