@@ -324,3 +324,27 @@ def test_replica_extra_missing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "astroquery_fink.testing", None)  # as if flask & co. were not installed
     assert main(["fp", OBJECT, "--replica"]) == EXIT_USAGE
     assert "pip install 'astroquery-fink[replica]'" in capsys.readouterr().err
+
+
+def test_parquet_through_a_pipe(fink_replica, expected_fp):
+    """A format astropy writes to named files only still reaches a redirected stdout."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([*PYTHON_M, "fp", OBJECT, "--server", fink_replica, "--format", "parquet", "-q"],
+                            capture_output=True, env=env, timeout=300)
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(io.BytesIO(result.stdout), format="parquet")
+    assert table["r:psfFlux"].unit == u.nJy and len(table) == len(expected_fp)
+
+
+def test_a_failed_write_leaves_no_file(fink_replica, tmp_path, capsys, monkeypatch):
+    def broken_write(table, *args, **kwargs):
+        with open(args[0], "w") as handle:
+            handle.write("half a ")
+        raise ImportError("no writer package")
+
+    monkeypatch.setattr(Table, "write", broken_write)
+    output = tmp_path / "lc.ecsv"
+    assert main(["fp", OBJECT, "--server", fink_replica, "-o", str(output)]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert "cannot write the ascii.ecsv format: ImportError: no writer package" in captured.err
+    assert captured.out == "" and not output.exists()
