@@ -587,7 +587,7 @@ def _write_to_stdout(table, fmt):
         table.write(sys.stdout, format=fmt)
         sys.stdout.flush()
         return
-    if fmt in _PATH_ONLY_FORMATS:
+    if fmt in _PATH_ONLY_FORMATS:  # astropy's parquet and HDF5 writers take a file name, not a stream or buffer
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "table"
             table.write(path, format=fmt)
