@@ -9,6 +9,7 @@ import re
 import sys
 import tempfile
 import warnings
+from collections import namedtuple
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -35,7 +36,6 @@ EXIT_SERVER = 1  # the server failed or could not be reached: trying again later
 EXIT_USAGE = 2  # the command cannot be run as given: fix it (argparse uses 2 as well)
 EXIT_PARTIAL = 3  # some requests of a batch failed: the rows obtained are written, the failed ids named
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (e.g. `| head`)
-COMMANDS = ("fp", "sources", "object", "schema", "cone", "tags", "sso", "resolve", "stats", "cutout")
 
 EXIT_STATUS_HELP = f"""\
 exit status:
@@ -133,16 +133,10 @@ def _positive_float(text):
     return value
 
 
-def _count(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= {minimum}")
-        return value
-    return parse
+def _retries(text):
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an integer >= 0")
+    return int(text)
 
 
 def _radius(text):
@@ -152,12 +146,9 @@ def _radius(text):
     except ValueError:
         pass
     try:
-        radius = u.Quantity(text.strip())
+        return u.Quantity(text.strip())  # the client refuses what is not an angle, such as 10m (metres)
     except (TypeError, ValueError) as error:
         raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle such as 10arcsec or 0.5deg") from error
-    if radius.unit.physical_type != "angle":  # e.g. "10m", which astropy reads as metres
-        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not an angle: write it as 10arcsec, 0.5arcmin, 0.1deg")
-    return radius
 
 
 def _time(text):
@@ -168,242 +159,23 @@ def _time(text):
         return text.strip()
 
 
-# --- the parser --------------------------------------------------------------------------------
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wrap one-paragraph descriptions to the terminal; keep the examples and exit codes as laid out."""
-
-    def _fill_text(self, text, width, indent):
-        if "\n" in text:
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
-def _connection_options():
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("server")
-    group.add_argument("--server", type=_server_url, metavar="URL",
-                       help=f"base URL of the Fink API (default: {conf.server})")
-    group.add_argument("--replica", action="store_true",
-                       help="start the embedded replica of the API on loopback and query it (offline; needs the "
-                            "'replica' extra)")
-    group.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
-                       help=f"time limit of one HTTP request (default: {conf.timeout:g})")
-    group.add_argument("--retries", type=_count(0), metavar="N",
-                       help=f"further attempts after a transient failure, 0 for none (default: {conf.max_retries})")
-    group.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress bar and no notes on stderr (warnings and errors still show)")
-    return parent
-
-
-def _table_query_options():
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("query")
-    group.add_argument("--columns", metavar="A,B,C",
-                       help="only these columns, comma-separated, with their family prefix (e.g. "
-                            "r:midpointMjdTai,r:band,r:psfFlux); see 'fink-query schema'. The columns "
-                            "that order the rows (object id, time) are added where the command sorts on them")
-    group.add_argument("--transport", choices=OUTPUT_FORMATS, default="votable",
-                       help="format on the wire; the table is the same for all (default: votable, sent again "
-                            "in csv if the server fails to write it; parquet is fastest for large answers)")
-    return parent
-
-
-def _table_output_options():
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("output")
-    group.add_argument("-o", "--output", metavar="FILE",
-                       help="write the table to FILE, in the --format or the one its extension names (.ecsv, "
-                            ".csv, .fits, .parquet, .xml/.vot for VOTable, .ipac, ...)")
-    group.add_argument("-f", "--format", dest="table_format", metavar="FORMAT",
-                       help="any format astropy's Table.write can write: ecsv (keeps units and types), csv, "
-                            "votable, fits, parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the table "
-                            "goes to stdout in this format (default: an aligned table)")
-    group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    group.add_argument("--max-lines", type=int, default=-1, metavar="N",
-                       help="aligned table only: at most N lines (default: all rows)")
-    group.add_argument("--max-width", type=int, metavar="N",
-                       help="aligned table only: at most N characters a line (default: the terminal's width, "
-                            "unlimited when stdout is not a terminal)")
-    return parent
-
-
-def _id_options():
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("ids", nargs="*", metavar="ID",
-                        help="diaObjectIds; or --ids-file, or one per line on stdin")
-    group = parent.add_argument_group("ids")
-    group.add_argument("--ids-file", metavar="FILE",
-                       help="read the ids from FILE (one a line; blank lines and # comments ignored; - for stdin)")
-    group.add_argument("--failed-ids", metavar="FILE",
-                       help="if some requests fail, write their ids to FILE (one a line, for --ids-file)")
-    return parent
-
-
-def _epilog(*examples):
-    lines = "\n".join(f"  {example}" for example in examples)
-    return f"examples:\n{lines}\n\n{EXIT_STATUS_HELP}"
-
-
-def _add_command(commands, name, handler, *, summary, description, examples, parents):
-    parser = commands.add_parser(name, help=summary, description=description, epilog=_epilog(*examples),
-                                 parents=parents, formatter_class=_HelpFormatter)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
-def build_parser():
-    """The ``fink-query`` argument parser, one sub-command per kind of query."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Query the Rubin/LSST alert data of the Fink broker (https://fink-broker.org); results are "
-                    "astropy tables with units, printed aligned or written in any astropy format.",
-        epilog=_epilog(
-            "fink-query fp 313761043604045880                   # forced photometry, aligned on stdout",
-            "fink-query fp 313761043604045880 -o lc.ecsv        # ... to a file, with units and exact ids",
-            "fink-query sources --ids-file ids.txt --columns r:midpointMjdTai,r:band,r:psfFlux -o lc.parquet",
-            "cat ids.txt | fink-query object --format csv > objects.csv",
-            "fink-query cone 53.2514 -27.861 --radius 10arcsec",
-            "fink-query schema fp",
-            "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
-        ) + "\n\nRun 'fink-query COMMAND --help' for the options of a command.",
-        formatter_class=_HelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} (astroquery_fink {__version__})")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    server, query, output, ids = _connection_options(), _table_query_options(), _table_output_options(), _id_options()
-
-    _add_command(
-        commands, "fp", _fp, parents=[ids, query, output, server],
-        summary="forced photometry of diaObjects (/api/v1/fp)",
-        description="Forced photometry of one or several diaObjects, one row per diaForcedSource, newest first.",
-        examples=["fink-query fp 313761043604045880",
-                  "fink-query fp 313761043604045880 314003014107006318 -o lc.ecsv",
-                  "fink-query fp --ids-file ids.txt --transport parquet -o lc.parquet --failed-ids failed.txt"])
-    sources = _add_command(
-        commands, "sources", _sources, parents=[ids, query, output, server],
-        summary="alert light curves of diaObjects (/api/v1/sources)",
-        description="The alerts (diaSources) of one or several diaObjects, newest first.",
-        examples=["fink-query sources 313761043604045880 --columns r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr",
-                  "fink-query sources 314003014107006318 --time 61176.9896294959"])
-    sources.add_argument("--time", metavar="MJD",
-                         help="only the source(s) at this MJD (TAI), matched as a prefix: 61176 is a whole day; "
-                              "one id only")
-    _add_command(
-        commands, "object", _object, parents=[ids, query, output, server],
-        summary="summary rows of diaObjects (/api/v1/objects)",
-        description="The diaObject summary row of one or several objects, in the order of the ids.",
-        examples=["fink-query object 313761043604045880 --columns r:ra,r:dec,r:nDiaSources",
-                  "fink-query object --ids-file ids.txt -o objects.fits"])
-    schema = _add_command(
-        commands, "schema", _schema, parents=[output, server],
-        summary="the columns an endpoint returns (/api/v1/schema)",
-        description="One row per column of an endpoint: name, family, type, nullable, unit, description.",
-        examples=["fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv"])
-    schema.add_argument("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}")
-
-    cone = _add_command(
-        commands, "cone", _cone, parents=[query, output, server],
-        summary="objects around a position (/api/v1/conesearch)",
-        description="The objects Fink saw within a radius of a position (ICRS): the latest alert of each, with "
-                    "v:separation_degree, nearest first.",
-        examples=["fink-query cone 53.2514 -27.861 --radius 10arcsec",
-                  "fink-query cone 03:33:00.3 -27:51:39.6 --radius 0.5arcmin --start 2026-03-01 -o cone.ecsv",
-                  "fink-query cone 3h33m00.3s -27d51m39.6s --radius 5      # a bare radius is in arcsec"])
-    cone.add_argument("ra", metavar="RA",
-                      help="right ascension: degrees (53.2514), or hours as 03:33:00.3 or 3h33m0.3s")
-    cone.add_argument("dec", metavar="DEC", help="declination: degrees (-27.861), or -27:51:39.6 or -27d51m39.6s")
-    cone.add_argument("--radius", type=_radius, required=True, metavar="ANGLE",
-                      help="search radius, e.g. 10arcsec, 0.5arcmin, 0.1deg; a bare number is in arcsec (at most "
-                           "5 deg)")
-    _add_window_options(cone, "objects first detected at or after START and last detected at or before STOP")
-    cone.add_argument("--window", type=_positive_float, metavar="DAYS",
-                      help="with --start: keep objects last detected within DAYS of START")
-    cone.add_argument("--n", type=_count(1), metavar="N",
-                      help="rows the server reads per HEALPix pixel of the cone (server default: 1000)")
-
-    tags = _add_command(
-        commands, "tags", _tags, parents=[query, output, server],
-        summary="the latest alerts with a tag, or the list of tags (/api/v1/tags)",
-        description="The latest alerts Fink selected with TAG, newest first; without TAG, the list of tags and "
-                    "whether the API can query them.",
-        examples=["fink-query tags", "fink-query tags in_tns --n 100 --columns r:diaObjectId,f:xm_tns_fullname"])
-    tags.add_argument("tag", nargs="?", metavar="TAG", help="a tag the API can query, e.g. in_tns")
-    tags.add_argument("--n", type=_count(1), metavar="N", help="number of alerts (server default: 10)")
-    _add_window_options(tags, "alerts between START and STOP")
-
-    sso = _add_command(
-        commands, "sso", _sso, parents=[query, output, server],
-        summary="alerts of Solar System objects (/api/v1/sso)",
-        description="The alerts of Solar System objects, newest first, by name, number or designation.",
-        examples=["fink-query sso '2015 BC557' --columns r:midpointMjdTai,r:band,r:psfFlux",
-                  "fink-query sso 8467 --ephemerides -o 8467.ecsv"])
-    sso.add_argument("names", nargs="+", metavar="NAME", help="names, numbers or designations (quote spaces)")
-    sso.add_argument("--ephemerides", action="store_true", help="add the Miriade ephemerides at each alert")
-
-    resolve = _add_command(
-        commands, "resolve", _resolve, parents=[output, server],
-        summary="names <-> Rubin ids (/api/v1/resolver)",
-        description="Translate a TNS, SIMBAD or Solar System name to Rubin ids, or (--reverse) an id to names.",
-        examples=["fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"])
-    resolve.add_argument("name", metavar="NAME",
-                         help="a name, or with --reverse a diaObjectId (an ssObjectId for ssodnet)")
-    resolve.add_argument("--resolver", choices=RESOLVERS, default="tns", help="the name service (default: tns)")
-    resolve.add_argument("--reverse", action="store_true", help="resolve a Rubin id to names")
-    resolve.add_argument("--nmax", type=_count(1), metavar="N", help="at most N rows (tns; server default: 10)")
-
-    stats = _add_command(
-        commands, "stats", _stats, parents=[query, output, server],
-        summary="per-night counters of the alert stream (/api/v1/statistics)",
-        description="Fink's counters of the Rubin alert stream, one row per night, oldest first.",
-        examples=["fink-query stats 20251102", "fink-query stats 2025 --columns f:alerts,f:objects -o 2025.csv"])
-    stats.add_argument("date", nargs="?", default="", metavar="DATE",
-                       help="YYYY, YYYYMM or YYYYMMDD (a prefix of the night); every night by default")
-
-    cutout = _add_command(
-        commands, "cutout", _cutout, parents=[server],
-        summary="image stamp of an alert, FITS or PNG (/api/v1/cutouts)",
-        description="The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG.",
-        examples=["fink-query cutout 170424319673368579 -o stamp.fits",
-                  "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh"])
-    cutout.add_argument("dia_source_id", metavar="DIASOURCEID", help="the diaSourceId of the alert")
-    group = cutout.add_argument_group("image")
-    group.add_argument("--kind", choices=("Science", "Template", "Difference"), default="Science",
-                       help="which stamp (default: Science)")
-    group.add_argument("-f", "--format", dest="image_format", type=str.upper, choices=("FITS", "PNG"),
-                       help="FITS or PNG (default: PNG for a .png FILE, else FITS)")
-    group.add_argument("-o", "--output", metavar="FILE", help="write the image to FILE (else to redirected stdout)")
-    group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    group.add_argument("--stretch", choices=STRETCHES, help="PNG: intensity stretch (server default: sigmoid)")
-    group.add_argument("--colormap", metavar="NAME", help="PNG: a matplotlib colormap (default: grey levels)")
-    group.add_argument("--kernel", choices=KERNELS, help="PNG: smooth with a one-pixel kernel first")
-    return parser
-
-
-def _add_window_options(parser, what):
-    parser.add_argument("--start", type=_time, metavar="TIME",
-                        help=f"{what}: an ISO date (UTC) such as 2026-03-01, or an MJD (TAI)")
-    parser.add_argument("--stop", type=_time, metavar="TIME", help="see --start")
-
-
 # --- the queries: (client, arguments) -> Table, or bytes for an image ---------------------------
 
+def _wire(args):
+    """The options every table query takes: --columns and --transport."""
+    return {"columns": args.columns, "output_format": args.transport}
+
+
 def _fp(client, args):
-    return client.query_forced_photometry(args.id_list, columns=args.columns, output_format=args.transport,
-                                          verbose=not args.quiet)
+    return client.query_forced_photometry(args.id_list, **_wire(args), verbose=not args.quiet)
 
 
 def _sources(client, args):
-    if args.time is not None and len(set(args.id_list)) > 1:
-        # the server would ignore the time for several ids: say it in the command's words
-        raise UsageError("--time selects sources of a single diaObjectId; give only one")
-    return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, columns=args.columns,
-                                output_format=args.transport, verbose=not args.quiet)
+    return client.query_sources(args.id_list, midpoint_mjd_tai=args.time, **_wire(args), verbose=not args.quiet)
 
 
 def _object(client, args):
-    return client.query_object(args.id_list, columns=args.columns, output_format=args.transport,
-                               verbose=not args.quiet)
+    return client.query_object(args.id_list, **_wire(args), verbose=not args.quiet)
 
 
 def _schema(client, args):
@@ -412,20 +184,17 @@ def _schema(client, args):
 
 def _cone(client, args):
     return client.query_region(_position(args.ra, args.dec), args.radius, n=args.n, start_time=args.start,
-                               stop_time=args.stop, window=args.window, columns=args.columns,
-                               output_format=args.transport)
+                               stop_time=args.stop, window=args.window, **_wire(args))
 
 
 def _tags(client, args):
     if args.tag is None:
         return client.list_tags()
-    return client.query_tags(args.tag, n=args.n, start_time=args.start, stop_time=args.stop, columns=args.columns,
-                             output_format=args.transport)
+    return client.query_tags(args.tag, n=args.n, start_time=args.start, stop_time=args.stop, **_wire(args))
 
 
 def _sso(client, args):
-    return client.query_sso(args.names, with_ephemerides=args.ephemerides, columns=args.columns,
-                            output_format=args.transport)
+    return client.query_sso(args.names, with_ephemerides=args.ephemerides, **_wire(args))
 
 
 def _resolve(client, args):
@@ -433,7 +202,7 @@ def _resolve(client, args):
 
 
 def _stats(client, args):
-    return client.query_statistics(args.date, columns=args.columns, output_format=args.transport)
+    return client.query_statistics(args.date, **_wire(args))
 
 
 def _cutout(client, args):
@@ -457,6 +226,228 @@ def _position(ra, dec):
         return SkyCoord(Angle(ra, unit=ra_unit), Angle(dec, unit=u.deg), frame="icrs")
     except (ValueError, TypeError, u.UnitsError) as error:
         raise InvalidQueryError(f"could not read the position RA={ra!r} DEC={dec!r}: {error}") from error
+
+
+# --- the parser: one row of _COMMAND_TABLE per sub-command -------------------------------------
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wrap one-paragraph descriptions to the terminal; keep the examples and exit codes as laid out."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+# A sub-command: its handler, (client, args) -> Table or bytes for an image, and its help; ``shared`` names
+# groups of _SHARED_OPTIONS, ``options`` are its own arguments, made by _arg.
+_Command = namedtuple("_Command", "name handler summary description examples shared options", defaults=((), ()))
+
+
+def _arg(*flags, group=None, **settings):
+    """An argument: argparse's flags and settings, listed in the help under ``group`` if given."""
+    return group, flags, settings
+
+
+def _window(what):
+    return (_arg("--start", type=_time, metavar="TIME",
+                 help=f"{what}: an ISO date (UTC) such as 2026-03-01, or an MJD (TAI)"),
+            _arg("--stop", type=_time, metavar="TIME", help="see --start"))
+
+
+_SHARED_OPTIONS = {
+    "ids": (
+        _arg("ids", nargs="*", metavar="ID", help="diaObjectIds; or --ids-file, or one per line on stdin"),
+        _arg("--ids-file", metavar="FILE", group="ids",
+             help="read the ids from FILE (one a line; blank lines and # comments ignored; - for stdin)"),
+        _arg("--failed-ids", metavar="FILE", group="ids",
+             help="if some requests fail, write their ids to FILE (one a line, for --ids-file)"),
+    ),
+    "query": (
+        _arg("--columns", metavar="A,B,C", group="query",
+             help="only these columns, comma-separated, with their family prefix (e.g. r:midpointMjdTai,r:band,"
+                  "r:psfFlux); see 'fink-query schema'. The columns that order the rows (object id, time) are "
+                  "added where the command sorts on them"),
+        _arg("--transport", default="votable", metavar="FORMAT", group="query",
+             help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)}; the table is the same for all "
+                  "(default: votable, sent again in csv if the server fails to write it; parquet is fastest for "
+                  "large answers)"),
+    ),
+    "output": (
+        _arg("-o", "--output", metavar="FILE", group="output",
+             help="write the table to FILE, in the --format or the one its extension names (.ecsv, .csv, .fits, "
+                  ".parquet, .xml/.vot for VOTable, .ipac, ...)"),
+        _arg("-f", "--format", dest="table_format", metavar="FORMAT", group="output",
+             help="any format astropy's Table.write can write: ecsv (keeps units and types), csv, votable, fits, "
+                  "parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the table goes to stdout in this "
+                  "format (default: an aligned table)"),
+        _arg("--overwrite", action="store_true", group="output", help="replace FILE if it exists"),
+        _arg("--max-lines", type=int, default=-1, metavar="N", group="output",
+             help="aligned table only: at most N lines (default: all rows)"),
+        _arg("--max-width", type=int, metavar="N", group="output",
+             help="aligned table only: at most N characters a line (default: the terminal's width, unlimited "
+                  "when stdout is not a terminal)"),
+    ),
+    "server": (
+        _arg("--server", type=_server_url, metavar="URL", group="server",
+             help=f"base URL of the Fink API (default: {conf.server})"),
+        _arg("--replica", action="store_true", group="server",
+             help="start the embedded replica of the API on loopback and query it (offline; needs the 'replica' "
+                  "extra)"),
+        _arg("--timeout", type=_positive_float, metavar="SECONDS", group="server",
+             help=f"time limit of one HTTP request (default: {conf.timeout:g})"),
+        _arg("--retries", type=_retries, metavar="N", group="server",
+             help=f"further attempts after a transient failure, 0 for none (default: {conf.max_retries})"),
+        _arg("-q", "--quiet", action="store_true", group="server",
+             help="no progress bar and no notes on stderr (warnings and errors still show)"),
+    ),
+}
+_TABLE_QUERY = ("query", "output", "server")
+
+_COMMAND_TABLE = (
+    _Command(
+        "fp", _fp, "forced photometry of diaObjects (/api/v1/fp)",
+        "Forced photometry of one or several diaObjects, one row per diaForcedSource, newest first.",
+        ("fink-query fp 313761043604045880",
+         "fink-query fp 313761043604045880 314003014107006318 -o lc.ecsv",
+         "fink-query fp --ids-file ids.txt --transport parquet -o lc.parquet --failed-ids failed.txt"),
+        shared=("ids", *_TABLE_QUERY)),
+    _Command(
+        "sources", _sources, "alert light curves of diaObjects (/api/v1/sources)",
+        "The alerts (diaSources) of one or several diaObjects, newest first.",
+        ("fink-query sources 313761043604045880 --columns r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr",
+         "fink-query sources 314003014107006318 --time 61176.9896294959"),
+        shared=("ids", *_TABLE_QUERY),
+        options=(_arg("--time", metavar="MJD", help="only the source(s) at this MJD (TAI), matched as a prefix: "
+                                                     "61176 is a whole day; one id only"),)),
+    _Command(
+        "object", _object, "summary rows of diaObjects (/api/v1/objects)",
+        "The diaObject summary row of one or several objects, in the order of the ids.",
+        ("fink-query object 313761043604045880 --columns r:ra,r:dec,r:nDiaSources",
+         "fink-query object --ids-file ids.txt -o objects.fits"),
+        shared=("ids", *_TABLE_QUERY)),
+    _Command(
+        "schema", _schema, "the columns an endpoint returns (/api/v1/schema)",
+        "One row per column of an endpoint: name, family, type, nullable, unit, description.",
+        ("fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv"),
+        shared=("output", "server"),
+        options=(_arg("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}"),)),
+    _Command(
+        "cone", _cone, "objects around a position (/api/v1/conesearch)",
+        "The objects Fink saw within a radius of a position (ICRS): the latest alert of each, with "
+        "v:separation_degree, nearest first.",
+        ("fink-query cone 53.2514 -27.861 --radius 10arcsec",
+         "fink-query cone 03:33:00.3 -27:51:39.6 --radius 0.5arcmin --start 2026-03-01 -o cone.ecsv",
+         "fink-query cone 3h33m00.3s -27d51m39.6s --radius 5      # a bare radius is in arcsec"),
+        shared=_TABLE_QUERY,
+        options=(
+            _arg("ra", metavar="RA", help="right ascension: degrees (53.2514), or hours as 03:33:00.3 or 3h33m0.3s"),
+            _arg("dec", metavar="DEC", help="declination: degrees (-27.861), or -27:51:39.6 or -27d51m39.6s"),
+            _arg("--radius", type=_radius, required=True, metavar="ANGLE",
+                 help="search radius, e.g. 10arcsec, 0.5arcmin, 0.1deg; a bare number is in arcsec (at most 5 deg)"),
+            *_window("objects first detected at or after START and last detected at or before STOP"),
+            _arg("--window", type=float, metavar="DAYS",
+                 help="with --start: keep objects last detected within DAYS of START"),
+            _arg("--n", type=int, metavar="N",
+                 help="rows the server reads per HEALPix pixel of the cone (server default: 1000)"))),
+    _Command(
+        "tags", _tags, "the latest alerts with a tag, or the list of tags (/api/v1/tags)",
+        "The latest alerts Fink selected with TAG, newest first; without TAG, the list of tags and whether the "
+        "API can query them.",
+        ("fink-query tags", "fink-query tags in_tns --n 100 --columns r:diaObjectId,f:xm_tns_fullname"),
+        shared=_TABLE_QUERY,
+        options=(_arg("tag", nargs="?", metavar="TAG", help="a tag the API can query, e.g. in_tns"),
+                 _arg("--n", type=int, metavar="N", help="number of alerts (server default: 10)"),
+                 *_window("alerts between START and STOP"))),
+    _Command(
+        "sso", _sso, "alerts of Solar System objects (/api/v1/sso)",
+        "The alerts of Solar System objects, newest first, by name, number or designation.",
+        ("fink-query sso '2015 BC557' --columns r:midpointMjdTai,r:band,r:psfFlux",
+         "fink-query sso 8467 --ephemerides -o 8467.ecsv"),
+        shared=_TABLE_QUERY,
+        options=(_arg("names", nargs="+", metavar="NAME", help="names, numbers or designations (quote spaces)"),
+                 _arg("--ephemerides", action="store_true", help="add the Miriade ephemerides at each alert"))),
+    _Command(
+        "resolve", _resolve, "names <-> Rubin ids (/api/v1/resolver)",
+        "Translate a TNS, SIMBAD or Solar System name to Rubin ids, or (--reverse) an id to names.",
+        ("fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"),
+        shared=("output", "server"),
+        options=(_arg("name", metavar="NAME", help="a name, or with --reverse a diaObjectId (an ssObjectId for "
+                                                   "ssodnet)"),
+                 _arg("--resolver", default="tns", metavar="NAME",
+                      help=f"the name service: {', '.join(RESOLVERS)} (default: tns)"),
+                 _arg("--reverse", action="store_true", help="resolve a Rubin id to names"),
+                 _arg("--nmax", type=int, metavar="N", help="at most N rows (tns; server default: 10)"))),
+    _Command(
+        "stats", _stats, "per-night counters of the alert stream (/api/v1/statistics)",
+        "Fink's counters of the Rubin alert stream, one row per night, oldest first.",
+        ("fink-query stats 20251102", "fink-query stats 2025 --columns f:alerts,f:objects -o 2025.csv"),
+        shared=_TABLE_QUERY,
+        options=(_arg("date", nargs="?", default="", metavar="DATE",
+                      help="YYYY, YYYYMM or YYYYMMDD (a prefix of the night); every night by default"),)),
+    _Command(
+        "cutout", _cutout, "image stamp of an alert, FITS or PNG (/api/v1/cutouts)",
+        "The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG.",
+        ("fink-query cutout 170424319673368579 -o stamp.fits",
+         "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh"),
+        shared=("server",),
+        options=(
+            _arg("dia_source_id", metavar="DIASOURCEID", help="the diaSourceId of the alert"),
+            _arg("--kind", default="Science", group="image",
+                 help="which stamp: Science, Template or Difference (default: Science)"),
+            # FITS or PNG only: the command writes the one or the other
+            _arg("-f", "--format", dest="image_format", type=str.upper, choices=("FITS", "PNG"), group="image",
+                 help="FITS or PNG (default: PNG for a .png FILE, else FITS)"),
+            _arg("-o", "--output", metavar="FILE", group="image",
+                 help="write the image to FILE (else to redirected stdout)"),
+            _arg("--overwrite", action="store_true", group="image", help="replace FILE if it exists"),
+            _arg("--stretch", metavar="NAME", group="image",
+                 help=f"PNG: intensity stretch, one of {', '.join(STRETCHES)} (server default: sigmoid)"),
+            _arg("--colormap", metavar="NAME", group="image",
+                 help="PNG: a matplotlib colormap (default: grey levels)"),
+            _arg("--kernel", metavar="NAME", group="image",
+                 help=f"PNG: smooth with a one-pixel kernel first: {', '.join(KERNELS)}"))),
+)
+COMMANDS = tuple(command.name for command in _COMMAND_TABLE)
+
+
+def _epilog(*examples):
+    lines = "\n".join(f"  {example}" for example in examples)
+    return f"examples:\n{lines}\n\n{EXIT_STATUS_HELP}"
+
+
+def _add_arguments(parser, arguments):
+    groups = {}
+    for group, flags, settings in arguments:
+        if group is not None and group not in groups:
+            groups[group] = parser.add_argument_group(group)
+        groups.get(group, parser).add_argument(*flags, **settings)
+
+
+def build_parser():
+    """The ``fink-query`` argument parser, built from ``_COMMAND_TABLE``: one sub-command per kind of query."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=_HelpFormatter,
+        description="Query the Rubin/LSST alert data of the Fink broker (https://fink-broker.org); results are "
+                    "astropy tables with units, printed aligned or written in any astropy format.",
+        epilog=_epilog(
+            "fink-query fp 313761043604045880                   # forced photometry, aligned on stdout",
+            "fink-query fp 313761043604045880 -o lc.ecsv        # ... to a file, with units and exact ids",
+            "fink-query sources --ids-file ids.txt --columns r:midpointMjdTai,r:band,r:psfFlux -o lc.parquet",
+            "cat ids.txt | fink-query object --format csv > objects.csv",
+            "fink-query cone 53.2514 -27.861 --radius 10arcsec",
+            "fink-query schema fp",
+            "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
+        ) + "\n\nRun 'fink-query COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"{PROG} (astroquery_fink {__version__})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMAND_TABLE:
+        sub = commands.add_parser(command.name, help=command.summary, description=command.description,
+                                  epilog=_epilog(*command.examples), formatter_class=_HelpFormatter)
+        sub.set_defaults(handler=command.handler)
+        shared = (argument for name in command.shared for argument in _SHARED_OPTIONS[name])
+        _add_arguments(sub, (*command.options, *shared))
+    return parser
 
 
 # --- ids ---------------------------------------------------------------------------------------
@@ -491,8 +482,6 @@ def _collect_ids(args):
         ids += _read_ids_file(args.ids_file)
     elif not ids and sys.stdin is not None and not sys.stdin.isatty():
         ids = _ids_in(sys.stdin, "stdin")
-        if not ids:
-            raise UsageError("no diaObjectId given: stdin had none")
     if not ids:
         raise UsageError("no diaObjectId given: put them on the command line, in --ids-file FILE, or on stdin")
     return ids
@@ -547,36 +536,10 @@ def _writable(table, fmt):
     return table
 
 
-def _write_atomically(path, write):
-    """Call ``write(temporary path)``, then rename that file to ``path``: a failure never leaves half a file."""
-    path = Path(path)
-    # same directory (so the rename is atomic) and same extensions (astropy gzips a .fits.gz, for one)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part{''.join(path.suffixes)}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _write_table_file(table, fmt, path):
-    with warnings.catch_warnings():
-        # FITS keeps a longer meta key ("transport") as a standard HIERARCH card, after a warning
-        # that only says so
-        warnings.filterwarnings("ignore", message="Keyword name .* is greater than 8 characters")
-        _write_atomically(path, lambda partial: _writable(table, fmt).write(partial, format=fmt, overwrite=True))
-
-
-def _check_format_works(fmt):
-    """Write a small table in ``fmt`` before querying: a missing package must not waste a long batch."""
-    sample = Table({"r:diaObjectId": [313761043604045880], "r:psfFlux": [1.5]})
-    sample["r:psfFlux"].unit = u.nJy
-    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            _write_table_file(sample, fmt, Path(directory) / "sample")
-        except Exception as error:  # whatever the failure, the format is unusable here
-            raise UsageError(f"cannot write the {fmt} format: {type(error).__name__}: {error}") from error
+# FITS keeps a meta key longer than 8 characters ("transport") as a HIERARCH card, after a warning that only says so
+_HIERARCH_WARNING = "Keyword name .* is greater than 8 characters"
+# Formats astropy writes to a named file only, not to a stream
+_PATH_ONLY_FORMATS = ("parquet", "parquet.votable", "votable.parquet", "hdf5")
 
 
 def _check_output_path(path, overwrite):
@@ -589,6 +552,13 @@ def _check_output_path(path, overwrite):
         raise UsageError(f"cannot write {path}: the directory {path.parent} does not exist")
 
 
+def _prepare_image_output(args):
+    if args.image_format is None:
+        args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
+    if args.output is None and sys.stdout.isatty():
+        raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
+
+
 def _prepare_output(args):
     """Check the output choices before any request, and settle the table format."""
     if args.output == "-":  # the usual spelling of stdout
@@ -596,17 +566,10 @@ def _prepare_output(args):
     if args.output is not None:
         _check_output_path(args.output, args.overwrite)
     if args.handler is _cutout:
-        if args.image_format is None:
-            args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
-        if args.output is None and sys.stdout.isatty():
-            raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
-        return
+        return _prepare_image_output(args)
     args.resolved_format = _table_format(args.table_format, args.output)
-    if args.resolved_format is None:
-        return
     if args.output is None and args.resolved_format in _BINARY_FORMATS and sys.stdout.isatty():
         raise UsageError(f"the {args.resolved_format} format is binary: give -o FILE or redirect stdout")
-    _check_format_works(args.resolved_format)
 
 
 def _print_aligned(table, args):
@@ -618,26 +581,50 @@ def _print_aligned(table, args):
     sys.stdout.flush()
 
 
-def _copy_to_stdout(path):
+def _write_to_stdout(table, fmt):
     sys.stdout.flush()
-    with open(path, "rb") as handle:
-        sys.stdout.buffer.write(handle.read())
+    if fmt not in _BINARY_FORMATS:
+        table.write(sys.stdout, format=fmt)
+        sys.stdout.flush()
+        return
+    if fmt in _PATH_ONLY_FORMATS:  # astropy's parquet and HDF5 writers take a file name, not a stream or buffer
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "table"
+            table.write(path, format=fmt)
+            sys.stdout.buffer.write(path.read_bytes())
+    else:
+        table.write(sys.stdout.buffer, format=fmt)
     sys.stdout.buffer.flush()
+
+
+def _write_to_file(table, fmt, path, overwrite):
+    existed = Path(path).exists()
+    try:
+        table.write(path, format=fmt, overwrite=overwrite)
+    except Exception:
+        if not existed:  # no half-written file left behind
+            Path(path).unlink(missing_ok=True)
+        raise
 
 
 def _emit_table(table, args):
     fmt = args.resolved_format
-    if args.output is not None:
-        _write_table_file(table, fmt, args.output)
-        if not args.quiet:
-            _say(f"{len(table)} rows written to {args.output} ({fmt})")
-    elif fmt is not None:
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "table"
-            _write_table_file(table, fmt, path)
-            _copy_to_stdout(path)
-    else:
-        _print_aligned(table, args)
+    if fmt is None:
+        return _print_aligned(table, args)
+    table = _writable(table, fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_HIERARCH_WARNING)
+            if args.output is None:
+                _write_to_stdout(table, fmt)
+            else:
+                _write_to_file(table, fmt, args.output, args.overwrite)
+    except OSError:
+        raise  # a full disk, a closed pipe...: main() reports them
+    except Exception as error:  # a package the format needs is missing, a column it cannot hold...
+        raise UsageError(f"cannot write the {fmt} format: {type(error).__name__}: {error}") from error
+    if args.output is not None and not args.quiet:
+        _say(f"{len(table)} rows written to {args.output} ({fmt})")
 
 
 def _emit_image(data, args):
@@ -651,7 +638,7 @@ def _emit_image(data, args):
         return
     if args.output.endswith(".gz"):  # as astropy does for tables
         data = gzip.compress(data)
-    _write_atomically(args.output, lambda partial: partial.write_bytes(data))
+    Path(args.output).write_bytes(data)
     if not args.quiet:
         _say(f"{args.image_format} image of {len(data)} bytes written to {args.output}")
 
@@ -751,13 +738,22 @@ def main(argv=None):
         _say(error, "error")
         return EXIT_USAGE
     except OSError as error:  # the output file could not be written
-        if isinstance(error, BrokenPipeError):
+        if _is_broken_pipe(error):
             return _stdout_closed()
         _say(error, "error")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+
+
+def _is_broken_pipe(error):
+    """Whether ``error`` is, or was raised for, a closed stdout (astropy's FITS writer wraps it in an OSError)."""
+    while error is not None:
+        if isinstance(error, BrokenPipeError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _stdout_closed():

@@ -219,9 +219,17 @@ def test_usage_errors_exit_2(capsys):
     assert main(["fp", OBJECT, "--format", "no-such-format"]) == EXIT_USAGE
     assert main(["cone", "1", "2", "--radius", "10m"]) == EXIT_USAGE  # metres, not minutes
     assert main(["fp", OBJECT, "-o", "lc.txt"]) == EXIT_USAGE  # format unknown: refused before the query
-    err = capsys.readouterr().err
-    assert "exclude each other" in err and "no-such-format" in err and "is not an angle" in err
+    # the client's own checks, made before any request
+    assert main(["sources", OBJECT, OTHERS[0], "--time", "61176"]) == EXIT_USAGE
+    assert main(["tags", "in_tns", "--n", "0"]) == EXIT_USAGE
+    assert main(["fp", OBJECT, "--transport", "xml"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err
+    assert "exclude each other" in err and "no-such-format" in err and "radius must be an angle" in err
     assert "cannot tell the format of lc.txt" in err
+    assert "single dia_object_id" in err and "positive integer" in err and "'xml' is not supported" in err
+    assert "Traceback" not in err
 
 
 def test_ids_file_errors_name_the_line(tmp_path, capsys):
@@ -316,3 +324,27 @@ def test_replica_extra_missing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "astroquery_fink.testing", None)  # as if flask & co. were not installed
     assert main(["fp", OBJECT, "--replica"]) == EXIT_USAGE
     assert "pip install 'astroquery-fink[replica]'" in capsys.readouterr().err
+
+
+def test_parquet_through_a_pipe(fink_replica, expected_fp):
+    """A format astropy writes to named files only still reaches a redirected stdout."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([*PYTHON_M, "fp", OBJECT, "--server", fink_replica, "--format", "parquet", "-q"],
+                            capture_output=True, env=env, timeout=300)
+    assert result.returncode == EXIT_OK, result.stderr
+    table = Table.read(io.BytesIO(result.stdout), format="parquet")
+    assert table["r:psfFlux"].unit == u.nJy and len(table) == len(expected_fp)
+
+
+def test_a_failed_write_leaves_no_file(fink_replica, tmp_path, capsys, monkeypatch):
+    def broken_write(table, *args, **kwargs):
+        with open(args[0], "w") as handle:
+            handle.write("half a ")
+        raise ImportError("no writer package")
+
+    monkeypatch.setattr(Table, "write", broken_write)
+    output = tmp_path / "lc.ecsv"
+    assert main(["fp", OBJECT, "--server", fink_replica, "-o", str(output)]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert "cannot write the ascii.ecsv format: ImportError: no writer package" in captured.err
+    assert captured.out == "" and not output.exists()
