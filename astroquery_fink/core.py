@@ -22,9 +22,9 @@ from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 from astroquery.query import BaseQuery
 
 from . import __version__, conf
-from .annotate import annotate, complete_columns, kind_resolver
+from .annotate import annotate, complete_columns
 from .batch import WorkerClients, chunked, fetch_chunks, merge_tables
-from .columns import endpoint_columns
+from .columns import column_kinds, endpoint_columns
 from .cutouts import cutout_payload, decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
@@ -947,7 +947,7 @@ class FinkClass(BaseQuery):
                     f"{error} The same query in CSV failed too (HTTP {getattr(again, 'status', '?')}): "
                     f"{getattr(again, 'server_message', again)}") from again
         try:
-            table = decode_table(response.content, payload["output-format"], kind_resolver(key),
+            table = decode_table(response.content, payload["output-format"], column_kinds(key),
                                  content_type=response.headers.get("Content-Type"))
         except TableParseError:
             self._forget()
