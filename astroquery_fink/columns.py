@@ -205,45 +205,22 @@ def _column_kinds(key):
 
 def column_kinds(endpoint):
     """
-    Return the kind each column of an endpoint is decoded to.
+    Return the kind each column of an endpoint is decoded to, as ``{name: kind}``.
 
-    Parameters
-    ----------
-    endpoint : str
-        Endpoint name, e.g. ``"fp"``.
-
-    Returns
-    -------
-    dict of str to str
-        Column name to ``"int"``, ``"float"``, ``"bool"`` or ``"str"``; columns without a
-        kind (bytes) are left out.
-
-    Raises
-    ------
-    ValueError
-        If the endpoint is unknown.
+    The kinds are ``"int"``, ``"float"``, ``"bool"`` and ``"str"`` (see `type_kind`); columns
+    without one (bytes) are left out. An unknown endpoint raises `ValueError`, as in
+    `endpoint_columns`.
     """
     return dict(_column_kinds(endpoint))
 
 
 def type_kind(type_name):
     """
-    Return the kind a column type is decoded to.
+    Return the kind a column type of the map (`ColumnInfo.type`) is decoded to.
 
-    Parameters
-    ----------
-    type_name : str
-        One of ``long``, ``int``, ``float``, ``double``, ``string``, ``boolean``, ``bytes``.
-
-    Returns
-    -------
-    str or None
-        ``"int"``, ``"float"``, ``"bool"`` or ``"str"``; `None` for ``bytes``.
-
-    Raises
-    ------
-    ValueError
-        If ``type_name`` is not one of the above.
+    ``"int"`` for ``long`` and ``int``, ``"float"`` for ``float`` and ``double``, ``"bool"``
+    for ``boolean``, ``"str"`` for ``string``, and `None` for ``bytes``, which is kept as sent.
+    An unknown type raises `ValueError`, as in `numpy_dtype`.
     """
     try:
         return _KIND_OF_TYPE[type_name]
