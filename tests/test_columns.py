@@ -363,16 +363,22 @@ def test_resolver_tns_columns():
     assert column_info("resolver_tns", "r:ra") is None
 
 
+def assert_borrowed_columns(key, groups, endpoint):
+    """The columns of ``key`` are exactly ``groups`` (name to group), each described as ``endpoint`` does."""
+    cols = endpoint_columns(key)
+    assert {name: info.group for name, info in cols.items()} == groups
+    for name, info in cols.items():
+        assert info == column_info(endpoint, name), name
+    return cols
+
+
 def test_resolver_tns_reverse_columns():
-    cols = endpoint_columns("resolver_tns_reverse")
-    assert {name: info.group for name, info in cols.items()} == {
+    assert_borrowed_columns("resolver_tns_reverse", {
         "r:diaObjectId": "diaSource",
         "f:xm_tns_fullname": "fink_source",
         "f:xm_tns_type": "fink_source",
         "f:xm_tns_redshift": "fink_source",
-    }
-    for name, info in cols.items():
-        assert info == column_info("sources", name), name
+    }, "sources")
 
 
 def test_resolver_simbad_columns():
@@ -392,15 +398,12 @@ def test_resolver_simbad_columns():
 
 
 def test_resolver_simbad_reverse_columns():
-    cols = endpoint_columns("resolver_simbad_reverse")
-    assert {name: info.group for name, info in cols.items()} == {
+    cols = assert_borrowed_columns("resolver_simbad_reverse", {
         "r:diaObjectId": "diaObject",
         "f:main_label_crossmatch": "fink_object",
         "r:ra": "diaObject",
         "r:dec": "diaObject",
-    }
-    for name, info in cols.items():
-        assert info == column_info("objects", name), name
+    }, "objects")
     assert cols["r:ra"].unit == u.deg and cols["r:dec"].unit == u.deg
 
 
