@@ -1,24 +1,9 @@
 """Giving a decoded Fink table its full set of columns, units, UCDs and descriptions."""
-import numpy as np
-from astropy.table import MaskedColumn
+from astropy.table import Column
 
-from .columns import endpoint_columns
-from .decode import column_kind, empty_column
+from .columns import column_kinds, endpoint_columns, missing_column
 
-__all__ = ["kind_resolver", "complete_columns", "annotate"]
-
-_EMPTY_VALUE = {"int": 0, "float": np.nan, "bool": False, "str": ""}
-
-
-def kind_resolver(endpoint):
-    """Return a function mapping a column name of ``endpoint`` to its decoding kind (or `None`)."""
-    known = endpoint_columns(endpoint)
-
-    def kind_of(name):
-        info = known.get(name)
-        return column_kind(info.type) if info is not None else None
-
-    return kind_of
+__all__ = ["complete_columns", "annotate"]
 
 
 def complete_columns(table, endpoint, requested):
@@ -47,32 +32,38 @@ def complete_columns(table, endpoint, requested):
         Requested names that are neither in the answer nor in the column map.
     """
     known = endpoint_columns(endpoint)
-
-    def computed(name):
-        # The server appends columns computed at query time after the stored ones, which it sorts alphabetically.
-        return name in known and known[name].group == "computed"
-
-    if requested is None:
-        # A non-empty full read is already complete; only an empty answer lacks its columns.
-        wanted = list(known) if len(table) == 0 else []
-    else:
-        wanted = requested
-    missing = [name for name in wanted if name not in table.colnames]
-    unknown = [name for name in missing if name not in known]
+    kinds = column_kinds(endpoint)
+    missing = [name for name in _wanted(known, requested, len(table)) if name not in table.colnames]
     added = [name for name in missing if name in known]
     for name in added:
-        kind = column_kind(known[name].type)
-        if kind is None:
-            continue
-        if len(table):
-            filler = np.full(len(table), _EMPTY_VALUE[kind], dtype=empty_column(name, kind).dtype)
-            table[name] = MaskedColumn(filler, name=name, mask=np.ones(len(table), dtype=bool))
-        else:
-            table[name] = empty_column(name, kind)
+        if name in kinds:  # columns without a kind (bytes) are not added
+            table[name] = _missing(name, kinds[name], len(table))
     if added:
-        stored = sorted(name for name in table.colnames if not computed(name))
-        table = table[stored + [name for name in table.colnames if computed(name)]]
-    return table, unknown
+        table = table[_server_order(table.colnames, known)]
+    return table, [name for name in missing if name not in known]
+
+
+def _wanted(known, requested, length):
+    """The columns an answer of ``length`` rows should have: the requested ones, else the endpoint's."""
+    if requested is not None:
+        return requested
+    # A non-empty full read is already complete; only an empty answer lacks its columns.
+    return list(known) if length == 0 else []
+
+
+def _missing(name, kind, length):
+    """A column without data, in the form decode_table gives it: masked only when it has rows."""
+    column = missing_column(name, kind, length)
+    return column if length else Column(column.data, name=name)
+
+
+def _server_order(names, known):
+    """
+    ``names`` in the server's order: the stored columns sorted alphabetically (code-point
+    order), then the ones it computes at query time.
+    """
+    computed = [name for name in names if name in known and known[name].group == "computed"]
+    return sorted(name for name in names if name not in computed) + computed
 
 
 def annotate(table, endpoint, descriptions=None):

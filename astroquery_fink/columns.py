@@ -7,18 +7,43 @@ from importlib import resources
 
 import astropy.units as u
 import numpy as np
+from astropy.table import MaskedColumn
 
-__all__ = ["ColumnInfo", "ENDPOINTS", "endpoint_columns", "column_info", "schema_columns", "numpy_dtype"]
+__all__ = [
+    "ColumnInfo",
+    "ENDPOINTS",
+    "KIND_DTYPES",
+    "endpoint_columns",
+    "column_info",
+    "column_kinds",
+    "schema_columns",
+    "type_kind",
+    "numpy_dtype",
+    "missing_values",
+    "missing_column",
+]
 
-_DTYPES = {
-    "long": np.dtype(np.int64),
+#: The four kinds every decoded column is normalized to, whatever the wire format, and the numpy
+#: dtype of each. Strings are unicode; their width is that of the longest value (1 at the least).
+KIND_DTYPES = {
     "int": np.dtype(np.int64),
     "float": np.dtype(np.float64),
-    "double": np.dtype(np.float64),
-    "boolean": np.dtype(bool),
-    "string": np.dtype(np.str_),
-    "bytes": np.dtype(object),
+    "bool": np.dtype(bool),
+    "str": np.dtype(np.str_),
 }
+
+# The value types of the column map and the kind each one is decoded to. Bytes (the cutouts'
+# images) have no kind: they are not table data, and are kept as the server sends them.
+_KIND_OF_TYPE = {
+    "long": "int",
+    "int": "int",
+    "float": "float",
+    "double": "float",
+    "boolean": "bool",
+    "string": "str",
+    "bytes": None,
+}
+_BYTES_DTYPE = np.dtype(object)
 
 
 @dataclass(frozen=True)
@@ -172,6 +197,37 @@ def schema_columns(endpoint):
     }
 
 
+@functools.cache
+def _column_kinds(key):
+    kinds = ((name, type_kind(info.type)) for name, info in _endpoint_columns(key).items())
+    return {name: kind for name, kind in kinds if kind is not None}
+
+
+def column_kinds(endpoint):
+    """
+    Return the kind each column of an endpoint is decoded to, as ``{name: kind}``.
+
+    The kinds are ``"int"``, ``"float"``, ``"bool"`` and ``"str"`` (see `type_kind`); columns
+    without one (bytes) are left out. An unknown endpoint raises `ValueError`, as in
+    `endpoint_columns`.
+    """
+    return dict(_column_kinds(endpoint))
+
+
+def type_kind(type_name):
+    """
+    Return the kind a column type of the map (`ColumnInfo.type`) is decoded to.
+
+    ``"int"`` for ``long`` and ``int``, ``"float"`` for ``float`` and ``double``, ``"bool"``
+    for ``boolean``, ``"str"`` for ``string``, and `None` for ``bytes``, which is kept as sent.
+    An unknown type raises `ValueError`, as in `numpy_dtype`.
+    """
+    try:
+        return _KIND_OF_TYPE[type_name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown column type {type_name!r}; expected one of {', '.join(_KIND_OF_TYPE)}") from None
+
+
 def numpy_dtype(type_name):
     """
     Return the numpy dtype used for a column type.
@@ -192,7 +248,41 @@ def numpy_dtype(type_name):
     ValueError
         If ``type_name`` is not one of the above.
     """
-    try:
-        return _DTYPES[type_name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown column type {type_name!r}; expected one of {', '.join(_DTYPES)}") from None
+    kind = type_kind(type_name)
+    return _BYTES_DTYPE if kind is None else KIND_DTYPES[kind]
+
+
+def missing_values(dtype, length):
+    """
+    Return ``length`` missing values of ``dtype``: a masked array with every entry masked.
+
+    Under the mask lie zeros (``0``, ``False``, ``""``), or NaN for floating point, so that
+    unmasking never shows an arbitrary number.
+    """
+    dtype = np.dtype(dtype)
+    data = np.full(length, np.nan, dtype=dtype) if dtype.kind == "f" else np.zeros(length, dtype=dtype)
+    return np.ma.MaskedArray(data, mask=np.ones(length, dtype=bool))
+
+
+def missing_column(name, kind, length, **attributes):
+    """
+    Return a column of ``length`` missing values of a kind: the form of a column without data.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    kind : str
+        ``"int"``, ``"float"``, ``"bool"`` or ``"str"`` (see `KIND_DTYPES`).
+    length : int
+        Number of rows.
+    **attributes
+        Passed on to `~astropy.table.MaskedColumn` (``unit``, ``description``, ``meta``...).
+
+    Returns
+    -------
+    `~astropy.table.MaskedColumn`
+        Every value masked, of the dtype of ``kind``.
+    """
+    values = missing_values(KIND_DTYPES[kind], length)
+    return MaskedColumn(values.data, name=name, mask=values.mask, **attributes)

@@ -11,31 +11,18 @@ from astropy.io import votable
 from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import TableParseError
 
+from .columns import KIND_DTYPES
 from .exceptions import UnexpectedValuesWarning
 from .fast_votable import read_tabledata
 
-__all__ = ["OUTPUT_FORMATS", "decode_table", "column_kind", "empty_column"]
+__all__ = ["OUTPUT_FORMATS", "decode_table"]
 
 # Values the server writes for a missing string or boolean: pandas 2.x servers emit the text
 # "nan" in json and csv (pandas 3.x ones null), csv has no null marker other than the empty field.
 _MISSING_TEXT = ("", "nan")
 _TRUE_TEXT = ("True", "true")
 _FALSE_TEXT = ("False", "false")
-
-# The four physical kinds every column is normalized to, whatever the wire format.
-_KIND_OF_TYPE = {
-    "long": "int",
-    "int": "int",
-    "float": "float",
-    "double": "float",
-    "boolean": "bool",
-    "string": "str",
-}
-
-
-def column_kind(type_name):
-    """Return ``"int"``, ``"float"``, ``"bool"`` or ``"str"`` for a column-map type, `None` if unknown."""
-    return _KIND_OF_TYPE.get(type_name)
+_INT, _FLOAT, _BOOL = KIND_DTYPES["int"], KIND_DTYPES["float"], KIND_DTYPES["bool"]
 
 
 # --- one reader per wire format: bytes -> list of (name, values, mask) ------------------------
@@ -147,29 +134,51 @@ _MEDIA_TYPES = {
 # --- normalization: (values, mask, kind) -> Column of the one dtype per kind -----------------
 
 
+# The kind of a column of numbers or booleans, from its numpy dtype.
+_KIND_OF_DTYPE = {"i": "int", "u": "int", "f": "float", "b": "bool"}
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_)) or value in _TRUE_TEXT + _FALSE_TEXT
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.number))
+
+
+def _parses_as(parse):
+    """A test of whether ``parse`` (``int`` or ``float``) accepts a value."""
+    def test(value):
+        try:
+            parse(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return test
+
+
+# Tests on the values present in a column of Python objects or text, most specific first: the
+# first one that every value passes gives the kind. Text of numbers only counts in text or
+# object arrays.
+_VALUE_TESTS = (("bool", _is_bool), ("int", _is_int), ("float", _is_number))
+_TEXT_TESTS = (("int", _parses_as(int)), ("float", _parses_as(float)))
+
+
 def _infer_kind(values, mask):
     """Guess the kind of a column the column map does not know, from its data."""
-    if values.dtype.kind in "iu":
-        return "int"
-    if values.dtype.kind == "f":
-        return "float"
-    if values.dtype.kind == "b":
-        return "bool"
+    if values.dtype.kind in _KIND_OF_DTYPE:
+        return _KIND_OF_DTYPE[values.dtype.kind]
     present = [value for value, missing in zip(values, mask, strict=True)
                if not missing and value not in _MISSING_TEXT]
-    if present and all(isinstance(value, (bool, np.bool_)) or value in _TRUE_TEXT + _FALSE_TEXT for value in present):
-        return "bool"
-    if present and all(isinstance(value, (int, np.integer)) and not isinstance(value, bool) for value in present):
-        return "int"
-    if present and all(isinstance(value, (int, float, np.number)) for value in present):
-        return "float"
-    if values.dtype.kind in "UO" and present:
-        for kind, parse in (("int", int), ("float", float)):
-            try:
-                [parse(value) for value in present]
-            except (TypeError, ValueError):
-                continue
-            return kind
+    tests = _VALUE_TESTS + (_TEXT_TESTS if values.dtype.kind in "UO" else ())
+    if present:
+        for kind, test in tests:
+            if all(test(value) for value in present):
+                return kind
     return "str"
 
 
@@ -183,12 +192,12 @@ def _text_missing(values):
 
 def _as_int(values, mask):
     if values.dtype.kind in "iu":
-        return values.astype(np.int64, copy=False), mask
+        return values.astype(_INT, copy=False), mask
     if values.dtype.kind == "f":
         mask = mask | np.isnan(values)
-        return np.where(mask, 0, values).astype(np.int64), mask
+        return np.where(mask, 0, values).astype(_INT), mask
     mask = mask | _text_missing(values)
-    data = np.zeros(len(values), dtype=np.int64)
+    data = np.zeros(len(values), dtype=_INT)
     # int() of the JSON integer or of the csv text keeps all 19 digits (no float on the way)
     data[~mask] = [int(value) for value in values[~mask]]
     return data, mask
@@ -196,12 +205,12 @@ def _as_int(values, mask):
 
 def _as_float(values, mask):
     if values.dtype.kind in "iuf":
-        data = values.astype(np.float64, copy=False)
+        data = values.astype(_FLOAT, copy=False)
         if not data.flags.writeable:  # a zero-copy view of the answer: the nulls are written below
             data = data.copy()
     else:
         mask = mask | _text_missing(values)
-        data = np.full(len(values), np.nan)
+        data = np.full(len(values), np.nan, dtype=_FLOAT)
         data[~mask] = [float(value) for value in values[~mask]]
     mask = mask | np.isnan(data)
     data[mask] = np.nan
@@ -210,9 +219,9 @@ def _as_float(values, mask):
 
 def _as_bool(values, mask):
     if values.dtype.kind == "b":
-        return values.astype(bool), mask
-    true = np.array([value is True or value in _TRUE_TEXT for value in values.tolist()], dtype=bool)
-    false = np.array([value is False or value in _FALSE_TEXT for value in values.tolist()], dtype=bool)
+        return values.astype(_BOOL), mask
+    true = np.array([value is True or value in _TRUE_TEXT for value in values.tolist()], dtype=_BOOL)
+    false = np.array([value is False or value in _FALSE_TEXT for value in values.tolist()], dtype=_BOOL)
     return true, mask | ~(true | false)
 
 
@@ -226,18 +235,12 @@ def _as_str(values, mask):
     # padded to (the server sizes VOTable strings on the "nan" placeholders too).
     present = values[~mask]
     width = max(1, int(np.char.str_len(present).max())) if len(present) else 1
-    data = values.astype(f"<U{width}")
+    data = values.astype(np.dtype((KIND_DTYPES["str"], width)))
     data[mask] = ""
     return data, mask
 
 
 _CONVERTERS = {"int": _as_int, "float": _as_float, "bool": _as_bool, "str": _as_str}
-
-
-def empty_column(name, kind):
-    """A zero-length column of the dtype of ``kind``."""
-    dtype = {"int": np.int64, "float": np.float64, "bool": bool, "str": "<U1"}[kind]
-    return Column(np.zeros(0, dtype=dtype), name=name)
 
 
 def _column(name, values, mask, kind):
@@ -268,7 +271,7 @@ def _check_media_type(content, output_format, content_type):
         )
 
 
-def decode_table(content, output_format, kind_of=lambda name: None, *, content_type=None):
+def decode_table(content, output_format, kinds=None, *, content_type=None):
     """
     Decode a tabular answer of the Fink API into a `~astropy.table.Table`.
 
@@ -283,10 +286,11 @@ def decode_table(content, output_format, kind_of=lambda name: None, *, content_t
         Response body.
     output_format : str
         One of ``votable``, ``json``, ``csv``, ``parquet``.
-    kind_of : callable
-        Maps a column name to ``"int"``, ``"float"``, ``"bool"``, ``"str"`` or `None` (then the
-        kind is inferred from the data). The column map is the source of truth: it keeps a
-        column typed even when every value is missing.
+    kinds : dict of str to str, optional
+        Column name to ``"int"``, ``"float"``, ``"bool"`` or ``"str"``, as
+        `~astroquery_fink.columns.column_kinds` gives them; the kind of a column not in it is
+        inferred from the data. The column map is the source of truth: it keeps a column typed
+        even when every value is missing.
     content_type : str, optional
         The answer's Content-Type; when given, it must be one the format is served with.
 
@@ -297,12 +301,13 @@ def decode_table(content, output_format, kind_of=lambda name: None, *, content_t
     """
     if content_type is not None:
         _check_media_type(content, output_format, content_type)
+    kinds = kinds or {}
     try:
         raw_columns = _READERS[output_format](content)
         columns = []
         while raw_columns:  # convert and let go of each raw column in turn: one copy at a time in memory
             name, values, mask = raw_columns.pop(0)
-            columns.append(_column(name, values, mask, kind_of(name)))
+            columns.append(_column(name, values, mask, kinds.get(name)))
     except TableParseError:
         raise
     except Exception as error:  # any reader failure is a malformed answer, reported with its cause

@@ -152,28 +152,41 @@ def read_tabledata(content):
 
 
 def _read(content):
-    start = content.find(_OPEN)
-    # the last </TABLEDATA>: an earlier one would be a tag of the rows, which the row check refuses
-    stop = content.rfind(_CLOSE) if start >= 0 else -1
-    if start >= 0 and stop < start:
+    cut = _cut_rows(content)
+    if cut is None:
         return None
-    if start >= 0:
-        start += len(_OPEN)
-        header = content[:start] + content[stop:]
-    else:
-        header = content
+    header, start, stop = cut
     fields = _header(header, has_rows=start >= 0)
-    if fields is None:
-        return None
-    if not fields:
-        return []
+    if not fields:  # None: a header this reader does not handle; []: a TABLE without FIELD
+        return fields
     if start < 0:  # FIELDs and no DATA: astropy's zero-row table
         return [(name, np.zeros(0, dtype=_dtype(field)), np.zeros(0, dtype=bool)) for name, field in fields]
     # the rows are read in place (no copy of the document) unless their line ends need a fix
     rows = _rows(content, start, stop)
-    if rows is None:
+    outputs = None if rows is None else _read_rows(*rows, fields)
+    if outputs is None:
         return None
-    document, start, stop, references = rows
+    return [(name, *output) for (name, _), output in zip(fields, outputs, strict=True)]
+
+
+def _cut_rows(content):
+    """
+    Split a document into its header (everything but the content of TABLEDATA) and the bounds
+    of that content, ``-1, -1`` when it has no TABLEDATA; `None` if TABLEDATA is not closed.
+    """
+    start = content.find(_OPEN)
+    if start < 0:
+        return content, -1, -1
+    # the last </TABLEDATA>: an earlier one would be a tag of the rows, which the row check refuses
+    stop = content.rfind(_CLOSE)
+    if stop < start:
+        return None
+    start += len(_OPEN)
+    return content[:start] + content[stop:], start, stop
+
+
+def _read_rows(document, start, stop, references, fields):
+    """``(values, mask)`` of every FIELD from the row section ``document[start:stop]``, or `None`."""
     # an "x" anywhere in the rows, and integer columns need a look for hexadecimal
     may_hold_hex = document.find(b"x", start, stop) >= 0 or document.find(b"X", start, stop) >= 0
     # every "<" of the section is checked to open a row tag (see _cell_bounds): "<TR>" counts rows
@@ -187,18 +200,21 @@ def _read(content):
         if bounds is None or row + len(bounds[0]) > nrows:
             return None
         cells = _Cells(document, *bounds, may_hold_hex)
-        for index, (_, field) in enumerate(fields):
-            column = _column(cells, index, field, references)
-            if column is None:
-                return None
-            values, mask = outputs[index]
-            if column[0].dtype != values.dtype:
-                return None
-            values[row:row + cells.nrows], mask[row:row + cells.nrows] = column
+        if not _fill_rows(cells, fields, references, outputs, row):
+            return None
         row += cells.nrows
-    if row != nrows:
-        return None
-    return [(name, *output) for (name, _), output in zip(fields, outputs, strict=True)]
+    return outputs if row == nrows else None
+
+
+def _fill_rows(cells, fields, references, outputs, row):
+    """Write the columns of a block of rows into ``outputs`` from ``row`` on; False if one cannot be read."""
+    for index, (_, field) in enumerate(fields):
+        column = _column(cells, index, field, references)
+        values, mask = outputs[index]
+        if column is None or column[0].dtype != values.dtype:
+            return False
+        values[row:row + cells.nrows], mask[row:row + cells.nrows] = column
+    return True
 
 
 def _row_blocks(document, start, stop):
@@ -244,27 +260,49 @@ def _header(header, has_rows):
     list of (str, dict) or None
         ``(name, attributes)`` per FIELD, or `None` if the header is not one this reader handles.
     """
+    root = _root(header)
+    table = None if root is None else _only_table(root, has_rows)
+    return None if table is None else _fields(table)
+
+
+def _root(header):
+    """The VOTABLE element of a UTF-8 document of a known version, else `None`."""
     if b"<!DOCTYPE" in header or not _is_utf8_declared(header):
         return None
     root = ElementTree.fromstring(header)
     if _local(root.tag) != "VOTABLE" or root.get("version") not in _VERSIONS:
         return None
+    return root
+
+
+def _only_table(root, has_rows):
+    """
+    The one TABLE of the document, provided every element is allowed and the document has a
+    TABLEDATA exactly when rows were cut out of it, and that one is the element cut empty.
+    """
     elements = list(root.iter())
     if not all(_is_allowed(element) for element in elements):
         return None
     tables = [element for element in elements if _local(element.tag) == "TABLE"]
     data = [element for element in elements if _local(element.tag) == "TABLEDATA"]
-    if len(tables) != 1 or len(data) != int(has_rows):
+    if len(tables) != 1 or len(data) != int(has_rows) or (data and not _is_cut_out(data[0])):
         return None
-    if data and (len(data[0]) or (data[0].text or "").strip(_BLANKS) or data[0].attrib):
-        return None  # the TABLEDATA we cut out is not the element the parser saw
-    children = [_local(child.tag) for child in tables[0]]
-    if children.count("DATA") > 1 or ("DATA" in children and "FIELD" in children[children.index("DATA"):]):
-        return None
-    fields = [child for child in tables[0] if _local(child.tag) == "FIELD"]
-    if not fields and "DATA" in children:
-        return None
-    described = [_field(field.attrib) for field in fields]
+    return tables[0]
+
+
+def _is_cut_out(data):
+    """Whether the parser's TABLEDATA is the one whose content was cut out: empty, without attribute."""
+    return not (len(data) or (data.text or "").strip(_BLANKS) or data.attrib)
+
+
+def _fields(table):
+    """``(name, attributes)`` per FIELD of a TABLE whose FIELDs all come before its one DATA, else `None`."""
+    children = [_local(child.tag) for child in table]
+    if "DATA" in children:
+        before, after = children[:children.index("DATA")], children[children.index("DATA"):]
+        if after.count("DATA") > 1 or "FIELD" in after or "FIELD" not in before:
+            return None
+    described = [_field(child.attrib) for child in table if _local(child.tag) == "FIELD"]
     return None if any(field is None for field in described) else described
 
 
@@ -332,32 +370,49 @@ def _rows(document, start, stop):
         to be normalized as XML requires), and whether the section holds entity or character
         references; `None` if an XML parser would reject it.
     """
+    if not _legal_characters(document, start, stop):
+        return None
+    if document.find(b"\r", start, stop) >= 0:  # XML parsers turn CR LF and lone CR into LF first
+        document = document[start:stop].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        start, stop = 0, len(document)
+    if not _legal_utf8(document, start, stop):
+        return None
+    if document.find(b"&", start, stop) < 0:
+        return document, start, stop, False
+    if not _legal_references(document, start, stop):
+        return None
+    return document, start, stop, True
+
+
+def _legal_characters(document, start, stop):
+    """Whether the section is free of the control characters XML forbids and of ``]]>``."""
     raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
     # control characters: compare the count of bytes below 0x20 with that of line feeds, which
     # is cheaper than a per-byte lookup; only a document with tabs or CRs needs the full check
     if _count(raw, lambda block: block < 0x20) != _count(raw, lambda block: block == 0x0A):
         if len(document[start:stop].translate(None, _FORBIDDEN_BYTES)) != stop - start:
-            return None
-    if document.find(b"]", start, stop) >= 0 and document.find(b"]]>", start, stop) >= 0:
-        return None  # "]]>" may not appear in text
-    if document.find(b"\r", start, stop) >= 0:  # XML parsers turn CR LF and lone CR into LF first
-        document = document[start:stop].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        start, stop = 0, len(document)
-        raw = np.frombuffer(document, dtype=np.uint8)
-    if len(raw) and raw.max() >= 0x80:
-        body = document[start:stop]
-        body.decode("utf-8")  # raises on invalid UTF-8 (and on encoded surrogates)
-        if any(character in body for character in _NONCHARACTERS):
-            return None
-    if document.find(b"&", start, stop) < 0:
-        return document, start, stop, False
+            return False
+    # "]]>" may not appear in text
+    return document.find(b"]", start, stop) < 0 or document.find(b"]]>", start, stop) < 0
+
+
+def _legal_utf8(document, start, stop):
+    """Whether the section's bytes beyond ASCII are UTF-8 of XML characters; raises on invalid UTF-8."""
+    raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
+    if not len(raw) or raw.max() < 0x80:
+        return True
+    body = document[start:stop]
+    body.decode("utf-8")  # raises on invalid UTF-8 (and on encoded surrogates)
+    return not any(character in body for character in _NONCHARACTERS)
+
+
+def _legal_references(document, start, stop):
+    """Whether every ``&`` of the section opens a predefined entity or a reference to an XML character."""
     references = _REFERENCE.findall(document, start, stop)
     if len(references) != document.count(b"&", start, stop):
-        return None
-    if not all(_is_xml_char(_code_point(decimal, hexadecimal)) for named, decimal, hexadecimal in references
-               if not named):
-        return None
-    return document, start, stop, True
+        return False
+    return all(_is_xml_char(_code_point(decimal, hexadecimal)) for named, decimal, hexadecimal in references
+               if not named)
 
 
 def _cell_bounds(document, start, stop, ncols):
@@ -373,14 +428,25 @@ def _cell_bounds(document, start, stop, ncols):
         Offsets in ``document`` of the first byte and of the end of each cell, shape
         ``(nrows, ncols)``, or `None` if the rows are not that regular.
     """
-    raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
-    index_dtype = _index_dtype(document)
-    opening = np.concatenate([np.flatnonzero(block == ord("<")).astype(index_dtype) + (start + begin)
-                              for begin, block in _blocks(raw)] or [np.zeros(0, dtype=index_dtype)])
+    opening = _tag_offsets(document, start, stop)
     if not len(opening):
-        return (np.zeros((0, ncols), dtype=index_dtype),) * 2
+        return (np.zeros((0, ncols), dtype=opening.dtype),) * 2
     if opening[-1] > stop - 5:  # a row section ends with </TR>
         return None
+    kind = _tag_kinds(document, opening)
+    return None if kind is None else _cells_of_rows(opening, kind, ncols)
+
+
+def _tag_offsets(document, start, stop):
+    """Offsets in ``document`` of every ``<`` of the section, as an array of `_index_dtype`."""
+    raw = np.frombuffer(document, dtype=np.uint8, count=stop - start, offset=start)
+    index_dtype = _index_dtype(document)
+    return np.concatenate([np.flatnonzero(block == ord("<")).astype(index_dtype) + (start + begin)
+                           for begin, block in _blocks(raw)] or [np.zeros(0, dtype=index_dtype)])
+
+
+def _tag_kinds(document, opening):
+    """The kind (`_K_TD`...) of the tag each ``<`` opens, or `None` if one is not a row tag."""
     # the four bytes after every "<", as one unaligned little-endian uint32 (stride 1)
     following = np.ndarray((len(document) - 4,), dtype="<u4", buffer=document, offset=1, strides=(1,))
     kind = np.empty(len(opening), dtype=np.int8)
@@ -389,12 +455,17 @@ def _cell_bounds(document, start, stop, ncols):
         kind[begin:begin + _BLOCK] = block_kind = _KIND_OF_BYTES[(after >> 8) & 0xFFFF]
         if ((after & _TAG_MASK[block_kind]) != _TAG_CODE[block_kind]).any():
             return None  # another tag, a comment, CDATA, attributes...
+    return kind
+
+
+def _cells_of_rows(opening, kind, ncols):
+    """The start and end offsets of the cells, shape ``(nrows, ncols)``, if the tags make regular rows."""
     is_td, is_td_end = kind == _K_TD, kind == _K_TD_END
     # every <TD> right before a </TD>, every </TD> right after a <TD>
     if is_td[-1] or is_td_end[0] or (is_td[:-1] != is_td_end[1:]).any():
         return None
     # the other tags must read <TR>, ncols cells (<TD> or <TD/>), </TR>, row after row
-    kept = np.flatnonzero(~is_td_end).astype(index_dtype)
+    kept = np.flatnonzero(~is_td_end).astype(opening.dtype)
     del is_td, is_td_end
     if len(kept) % (ncols + 2):
         return None

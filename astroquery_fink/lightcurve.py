@@ -4,7 +4,7 @@ import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 from astropy.time import Time
 
-from .columns import column_info, numpy_dtype
+from .columns import column_info, missing_column, missing_values, type_kind
 
 __all__ = [
     "SHARED_COLUMNS",
@@ -166,13 +166,8 @@ def _part(table, endpoint, kind, core):
 def _absent_column(endpoint, name, length):
     """A fully masked column, with the type, unit and description the column map gives ``name``."""
     info = column_info(endpoint, name)
-    dtype = numpy_dtype(info.type)
-    data = np.full(length, np.nan) if dtype.kind == "f" else np.zeros(length, dtype=dtype)
-    column = MaskedColumn(data, name=name, mask=np.ones(length, dtype=bool), unit=info.unit,
-                          description=info.description)
-    if info.ucd:
-        column.meta["ucd"] = info.ucd
-    return column
+    return missing_column(name, type_kind(info.type), length, unit=info.unit, description=info.description,
+                          meta={"ucd": info.ucd} if info.ucd else None)
 
 
 def _column_order(parts):
@@ -188,7 +183,7 @@ def _stack(name, parts):
     """
     present = [part[name] for part in parts if name in part.colnames]
     dtype = np.result_type(*[column.dtype for column in present])
-    pieces = [np.ma.asarray(part[name]) if name in part.colnames else _masked_filler(dtype, len(part))
+    pieces = [np.ma.asarray(part[name]) if name in part.colnames else missing_values(dtype, len(part))
               for part in parts]
     data = np.ma.concatenate(pieces).astype(dtype)
     mask = np.ma.getmaskarray(data)
@@ -199,12 +194,6 @@ def _stack(name, parts):
     if mask.any() or name in ("r:diaSourceId", "r:diaForcedSourceId"):
         return MaskedColumn(data.data, mask=mask, **attributes)
     return Column(data.data, **attributes)
-
-
-def _masked_filler(dtype, length):
-    """``length`` masked values of ``dtype``, NaN underneath for floats (never a random number)."""
-    data = np.full(length, np.nan) if np.dtype(dtype).kind == "f" else np.zeros(length, dtype=dtype)
-    return np.ma.MaskedArray(data, mask=np.ones(length, dtype=bool))
 
 
 def _first(values):

@@ -18,8 +18,9 @@ from astroquery.exceptions import TableParseError
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
 from . import conf, results
-from .annotate import annotate, complete_columns, kind_resolver
+from .annotate import annotate, complete_columns
 from .batch import IdAnswers, fetch_ids
+from .columns import column_kinds
 from .cutouts import decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
@@ -117,7 +118,7 @@ def _evict(client):
 
 def _read_table(response, *, endpoint, payload, transport, key):
     """Decode a tabular answer; record the transport used and the URL in its ``meta``."""
-    table = decode_table(response.content, transport, kind_resolver(key),
+    table = decode_table(response.content, transport, column_kinds(key),
                          content_type=response.headers.get("Content-Type"))
     if endpoint == "skymap" and table.colnames == ["status"]:
         # GraceDB's refusal comes back as a one-cell table with status 200

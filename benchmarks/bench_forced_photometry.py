@@ -25,7 +25,8 @@ import requests
 from astropy.io import votable
 
 from astroquery_fink import FinkClass
-from astroquery_fink.annotate import annotate, complete_columns, kind_resolver
+from astroquery_fink.annotate import annotate, complete_columns
+from astroquery_fink.columns import column_kinds
 from astroquery_fink.decode import decode_table
 from astroquery_fink.testing import BIG_FP_OBJECT_ID, FinkReplica
 
@@ -42,7 +43,7 @@ def seed_style(url):
 
 def client_decode(content):
     """The client's whole post-request path, without the HTTP."""
-    table = decode_table(content, "votable", kind_resolver("fp"), content_type="text/xml")
+    table = decode_table(content, "votable", column_kinds("fp"), content_type="text/xml")
     table, _ = complete_columns(table, "fp", None)
     return annotate(table, "fp")
 

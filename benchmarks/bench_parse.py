@@ -35,7 +35,7 @@ import pandas as pd
 from astropy.io import votable
 
 from astroquery_fink import decode
-from astroquery_fink.annotate import kind_resolver
+from astroquery_fink.columns import column_kinds
 from astroquery_fink.testing.serialize import send_tabular_data
 
 OBJECT_ID = 169298438257115164
@@ -77,11 +77,11 @@ def astropy_table(content):
 
 
 def client_table(content, output_format, astropy_reader=False):
-    kind_of = kind_resolver("fp")
+    kinds = column_kinds("fp")
     if astropy_reader:
         with mock.patch.object(decode, "read_tabledata", lambda content: None):
-            return decode.decode_table(content, output_format, kind_of)
-    return decode.decode_table(content, output_format, kind_of)
+            return decode.decode_table(content, output_format, kinds)
+    return decode.decode_table(content, output_format, kinds)
 
 
 def median_seconds(function, repeat):

@@ -363,16 +363,22 @@ def test_resolver_tns_columns():
     assert column_info("resolver_tns", "r:ra") is None
 
 
+def assert_borrowed_columns(key, groups, endpoint):
+    """The columns of ``key`` are exactly ``groups`` (name to group), each described as ``endpoint`` does."""
+    cols = endpoint_columns(key)
+    assert {name: info.group for name, info in cols.items()} == groups
+    for name, info in cols.items():
+        assert info == column_info(endpoint, name), name
+    return cols
+
+
 def test_resolver_tns_reverse_columns():
-    cols = endpoint_columns("resolver_tns_reverse")
-    assert {name: info.group for name, info in cols.items()} == {
+    assert_borrowed_columns("resolver_tns_reverse", {
         "r:diaObjectId": "diaSource",
         "f:xm_tns_fullname": "fink_source",
         "f:xm_tns_type": "fink_source",
         "f:xm_tns_redshift": "fink_source",
-    }
-    for name, info in cols.items():
-        assert info == column_info("sources", name), name
+    }, "sources")
 
 
 def test_resolver_simbad_columns():
@@ -392,15 +398,12 @@ def test_resolver_simbad_columns():
 
 
 def test_resolver_simbad_reverse_columns():
-    cols = endpoint_columns("resolver_simbad_reverse")
-    assert {name: info.group for name, info in cols.items()} == {
+    cols = assert_borrowed_columns("resolver_simbad_reverse", {
         "r:diaObjectId": "diaObject",
         "f:main_label_crossmatch": "fink_object",
         "r:ra": "diaObject",
         "r:dec": "diaObject",
-    }
-    for name, info in cols.items():
-        assert info == column_info("objects", name), name
+    }, "objects")
     assert cols["r:ra"].unit == u.deg and cols["r:dec"].unit == u.deg
 
 
@@ -525,6 +528,53 @@ def test_numpy_dtype():
     assert numpy_dtype("string") == np.dtype("U")
     with pytest.raises(ValueError, match="unknown column type"):
         numpy_dtype("str")
+
+
+def test_type_kind_and_column_kinds():
+    assert [columns.type_kind(name) for name in ("long", "int", "float", "double", "boolean", "string", "bytes")] == [
+        "int", "int", "float", "float", "bool", "str", None]
+    with pytest.raises(ValueError, match="unknown column type"):
+        columns.type_kind("str")
+    kinds = columns.column_kinds("fp")
+    assert (kinds["r:diaObjectId"], kinds["r:psfFlux"], kinds["r:band"]) == ("int", "float", "str")
+    assert columns.column_kinds("objects")["f:is_sso"] == "bool"
+    assert columns.column_kinds("cutouts") == {}  # bytes have no kind: decoded as they come
+    kinds.clear()
+    assert len(columns.column_kinds("fp")) == 15
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        columns.column_kinds("nope")
+
+
+# One column of each kind, on an endpoint that has it.
+KIND_EXAMPLES = {"int": ("fp", "r:diaObjectId"), "float": ("fp", "r:psfFlux"), "bool": ("sources", "r:isDipole"),
+                 "str": ("fp", "r:band")}
+
+
+@pytest.mark.parametrize("kind", sorted(columns.KIND_DTYPES))
+def test_one_dtype_and_one_missing_form_per_kind(kind):
+    """decode, annotate and lightcurve give a column of one kind the same dtype and the same missing form."""
+    from astropy.table import MaskedColumn, Table
+
+    from astroquery_fink import lightcurve
+    from astroquery_fink.annotate import complete_columns
+    from astroquery_fink.decode import decode_table
+
+    endpoint, name = KIND_EXAMPLES[kind]
+    assert columns.column_kinds(endpoint)[name] == kind
+    dtype = columns.KIND_DTYPES[kind]
+    assert all(numpy_dtype(type_name) == dtype for type_name in ("long", "int", "float", "double", "boolean", "string")
+               if columns.type_kind(type_name) == kind)
+    missing = columns.missing_column(name, kind, 2)
+    assert isinstance(missing, MaskedColumn) and missing.mask.all()
+    assert missing.dtype == np.zeros(0, dtype).dtype  # str: the narrowest unicode, <U1
+    underneath = np.ma.getdata(missing)  # what unmasking would show: NaN for floats, else zeros
+    assert np.isnan(underneath).all() if kind == "float" else not underneath.any()
+    decoded = decode_table(b'[{"x": null}, {"x": null}]', "json", {"x": kind})["x"]
+    completed, _ = complete_columns(Table({"y": [1, 2]}), endpoint, [name])
+    absent = lightcurve._absent_column(endpoint, name, 2)
+    for column in (decoded, completed[name], absent):
+        assert column.dtype == missing.dtype and column.mask.all()
+        assert np.ma.getdata(column).tobytes() == underneath.tobytes()
 
 
 # -- descriptions ---------------------------------------------------------------------------

@@ -501,7 +501,7 @@ def test_values_of_unexpected_type_kept_with_warning():
     body = b'[{"Date": "2026-01-01T00:00:00", "n": 1}, {"Date": null, "n": 2}]'
     kinds = {"Date": "float", "n": "int"}
     with pytest.warns(UnexpectedValuesWarning, match="Date"):
-        table = decode_table(body, "json", kinds.get)
+        table = decode_table(body, "json", kinds)
     assert table["Date"][0] == "2026-01-01T00:00:00"
     assert table["Date"].mask[1]
     assert table["n"].dtype == np.int64
