@@ -45,7 +45,7 @@ FAULTS = (
     "votable_null_string_500",
 )
 
-# faults the Flask app itself produces (routes/_faults.py, routes/_base.py): a crash or a bad
+# faults the Flask app itself produces (routes/_faults.py): a crash or a bad
 # document is the application's doing, so it gets the CORS headers of a routed answer
 _APP_FAULTS = ("400", "500", "malformed_votable", "malformed_json", "votable_null_string_500")
 # faults that only fire when the answer meets a condition: counted when they fire, not when matched
