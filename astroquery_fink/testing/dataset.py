@@ -690,7 +690,8 @@ def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
         from .extra import add_extra_objects
 
         return add_extra_objects(generate_dataset(seed), extra_objects, extra_fp_rows, seed=seed)
-    from . import cutouts, pixels, resolvers, solar_system, statistics, tags
+    from . import pixels
+    from .services import cutout_service, night_statistics, resolvers, solar_system, tag_lists
 
     rng = np.random.default_rng(seed)
     catalog = _catalog(rng)
@@ -715,14 +716,15 @@ def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
 
     derived = {
         TABLES["conesearch"]: (pixels.pixel_table(sources, objects), table_schema("conesearch")),
-        **{tags.table_name(tag): (frame, table_schema("tags")) for tag, frame in tags.tag_tables(sources).items()},
+        **{tag_lists.table_name(tag): (frame, table_schema("tags"))
+           for tag, frame in tag_lists.tag_tables(sources).items()},
     }
     sso, sso_resolver = solar_system.tables(np.random.default_rng([seed, 2]))
     derived[TABLES["sso"]] = (_rounded(sso, table_schema("sso")), table_schema("sso"))
     derived[TABLES["sso_resolver"]] = (sso_resolver, solar_system.RESOLVER_SCHEMA)
-    derived[TABLES["cutouts"]] = (cutouts.cutout_table([sources, sso]), cutouts.TABLE_SCHEMA)
+    derived[TABLES["cutouts"]] = (cutout_service.cutout_table([sources, sso]), cutout_service.TABLE_SCHEMA)
     derived[TABLES["tns_resolver"]] = resolvers.tns_table(objects, tns_names)
-    derived[TABLES["statistics"]] = statistics.statistics_table(np.random.default_rng([seed, 3]))
+    derived[TABLES["statistics"]] = night_statistics.statistics_table(np.random.default_rng([seed, 3]))
     for name, (frame, schema) in derived.items():
         tables[name] = frame
         schemas[name] = schema

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 from flask import Response
 
-from .. import solar_system
 from ..dataset import TABLES
+from ..services import solar_system
 from ..store import decode, java_hashmap_order
 from ._base import error_response, tabular_response
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .store import row_key
+from ..store import row_key
 
 __all__ = [
     "SolarSystemObject",
@@ -418,7 +418,7 @@ def tables(rng):
     resolver : pandas.DataFrame
         One row per object keyed ``{ssObjectId[-3:]}_{ssObjectId}`` (latest alert's diaSourceId).
     """
-    from .dataset import _Columns, _Object, _source_columns, _unique_ids
+    from ..dataset import _Columns, _Object, _source_columns, _unique_ids
 
     seen = [sso for sso in SSO_OBJECTS if sso.n_alerts]
     times = [_visit_times(rng, sso, sso.n_alerts) for sso in seen]
