@@ -301,34 +301,9 @@ def _fp_columns(rng, cols, obj, fp, ids):
     cols.add("r:salt", np.full(n, obj.oid[-3:], dtype=object))
 
 
-def _fink_source_columns(rng, cols, obj, t, kind_scores):
-    n = len(t)
-    new = t >= BROKER_41_MJD
-    add = cols.add
-
-    def only_41(values):
-        out = np.array(values, dtype=object if values.dtype == object else float)
-        out[~new] = None if out.dtype == object else np.nan
-        return out
-
-    add("f:fink_broker_version", np.where(new, "4.1", "4.0").astype(object))
-    add("f:fink_science_version", np.where(new, "8.36.0", "8.26.0").astype(object))
-    add("f:lsst_schema_version", np.full(n, "lsst.v10_0", dtype=object))
-    add("f:xm_simbad_otype", np.full(n, obj.simbad, dtype=object))
-    star = obj.kind == "var"
+def _galaxy_columns(rng, add, obj, n, only_41):
+    """The host-galaxy and TNS cross-match cells (``f:xm_legacydr8_*``, ``f:xm_mangrove_*``, ``f:xm_tns_*``)."""
     galaxy = obj.simbad == "G" or obj.kind in ("nuclear", "agn")
-    gaia_name = f"Gaia DR3 {int(obj.oid) % 10**19:019d}" if star else None
-    add("f:xm_gaiadr3_DR3Name", np.full(n, gaia_name, dtype=object))
-    add("f:xm_gaiadr3_Plx", np.full(n, rng.uniform(0.2, 3.0) if star else np.nan))
-    add("f:xm_gaiadr3_e_Plx", np.full(n, rng.uniform(0.02, 0.3) if star else np.nan))
-    add("f:xm_gaiadr3_VarFlag", np.full(n, ("VARIABLE" if obj.simbad != "Star" else "NOT_AVAILABLE") if star else None,
-                                        dtype=object))
-    vsx = {"RRLyr": "RRAB", "EB*": "EA"}.get(obj.simbad)
-    add("f:xm_vsx_Type", np.full(n, vsx, dtype=object))
-    add("f:xm_gcvs_type", np.full(n, "RRAB" if obj.simbad == "RRLyr" else None, dtype=object))
-    add("f:xm_x3hsp_type", nones(n))
-    add("f:xm_x4lac_type", np.full(n, "bll" if obj.simbad == "AGN" else None, dtype=object))
-    add("f:xm_spicy_class", nones(n))
     zphot = rng.uniform(0.02, 0.6)
     add("f:xm_legacydr8_zphot", only_41(np.full(n, zphot if galaxy else np.nan)))
     add("f:xm_legacydr8_e_zphot", only_41(np.full(n, 0.08 * (1 + zphot) if galaxy else np.nan)))
@@ -345,6 +320,41 @@ def _fink_source_columns(rng, cols, obj, t, kind_scores):
     add("f:xm_tns_fullname", only_41(np.full(n, tns_name, dtype=object)))
     add("f:xm_tns_type", np.full(n, tns_type, dtype=object))
     add("f:xm_tns_redshift", only_41(np.full(n, tns_z)))
+
+
+def _crossmatch_columns(rng, add, obj, n, only_41):
+    """The ``f:xm_*`` cells of one object's alerts (catalogue labels follow its kind and SIMBAD type)."""
+    add("f:xm_simbad_otype", np.full(n, obj.simbad, dtype=object))
+    star = obj.kind == "var"
+    gaia_name = f"Gaia DR3 {int(obj.oid) % 10**19:019d}" if star else None
+    add("f:xm_gaiadr3_DR3Name", np.full(n, gaia_name, dtype=object))
+    add("f:xm_gaiadr3_Plx", np.full(n, rng.uniform(0.2, 3.0) if star else np.nan))
+    add("f:xm_gaiadr3_e_Plx", np.full(n, rng.uniform(0.02, 0.3) if star else np.nan))
+    add("f:xm_gaiadr3_VarFlag", np.full(n, ("VARIABLE" if obj.simbad != "Star" else "NOT_AVAILABLE") if star else None,
+                                        dtype=object))
+    vsx = {"RRLyr": "RRAB", "EB*": "EA"}.get(obj.simbad)
+    add("f:xm_vsx_Type", np.full(n, vsx, dtype=object))
+    add("f:xm_gcvs_type", np.full(n, "RRAB" if obj.simbad == "RRLyr" else None, dtype=object))
+    add("f:xm_x3hsp_type", nones(n))
+    add("f:xm_x4lac_type", np.full(n, "bll" if obj.simbad == "AGN" else None, dtype=object))
+    add("f:xm_spicy_class", nones(n))
+    _galaxy_columns(rng, add, obj, n, only_41)
+
+
+def _fink_source_columns(rng, cols, obj, t, kind_scores):
+    n = len(t)
+    new = t >= BROKER_41_MJD
+    add = cols.add
+
+    def only_41(values):
+        out = np.array(values, dtype=object if values.dtype == object else float)
+        out[~new] = None if out.dtype == object else np.nan
+        return out
+
+    add("f:fink_broker_version", np.where(new, "4.1", "4.0").astype(object))
+    add("f:fink_science_version", np.where(new, "8.36.0", "8.26.0").astype(object))
+    add("f:lsst_schema_version", np.full(n, "lsst.v10_0", dtype=object))
+    _crossmatch_columns(rng, add, obj, n, only_41)
     # classifiers: the early-SN Ia score needs 3 points; ELEPHANT runs on ~75% of the stamps
     early = np.clip(kind_scores[0] + rng.normal(0, 0.08, n), 0, 1)
     early[:2] = np.nan

@@ -166,6 +166,40 @@ def _aggregates(n, src_obj, src_band, src_t, src_flux, src_err, fp_obj, fp_band,
     return columns
 
 
+def _check_sizes(dataset, count, fp_rows):
+    for name, value, top in (("extra_objects", count, MAX_EXTRA_OBJECTS), ("extra_fp_rows", fp_rows,
+                                                                            MAX_EXTRA_FP_ROWS)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= top:
+            raise ValueError(f"{name} must be an integer in [0, {top}], not {value!r}")
+    if len(dataset.extra_object_ids) + count > MAX_EXTRA_OBJECTS:
+        raise ValueError(f"a dataset holds at most {MAX_EXTRA_OBJECTS} extra objects")
+
+
+def _check_new_ids(base_obj, ids):
+    taken = set(base_obj["r:diaObjectId"].astype("int64").tolist())
+    if taken.intersection(int(i) for i in ids):
+        raise ValueError("an extra object id is already in the dataset")
+
+
+def _follow_new_objects(src_cols, src_oid, src_ra, src_dec):
+    """Copied source cells that name the template object: trail positions and cross-match names follow the new one."""
+    for name, values in (("r:trailRa", src_ra), ("r:trailDec", src_dec)):
+        if name in src_cols:
+            src_cols[name] = np.where(pd.isna(np.asarray(src_cols[name], dtype=float)), np.nan, values)
+    names = {
+        "f:xm_gaiadr3_DR3Name": lambda o: f"Gaia DR3 {o % 10**19:019d}",
+        "f:xm_mangrove_HyperLEDA_name": lambda o: f"PGC{o % 10**6:06d}",
+        "f:xm_mangrove_2MASS_name": lambda o: f"2MASX J{o % 10**8:08d}",
+    }
+    for name, make in names.items():
+        if name in src_cols:
+            values = np.asarray(src_cols[name], dtype=object)
+            filled = ~pd.isna(values)
+            values = values.copy()
+            values[filled] = [make(int(o)) for o in src_oid[filled]]
+            src_cols[name] = values
+
+
 def add_extra_objects(dataset, count, fp_rows=20, *, seed=SEED):
     """
     A copy of a dataset with ``count`` synthetic diaObjects more in its objects, sources and fp tables.
@@ -195,21 +229,14 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=SEED):
     astroquery_fink.testing.dataset.Dataset
         With ``extra_object_ids`` extended by the new ids.
     """
-    for name, value, top in (("extra_objects", count, MAX_EXTRA_OBJECTS), ("extra_fp_rows", fp_rows,
-                                                                            MAX_EXTRA_FP_ROWS)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= top:
-            raise ValueError(f"{name} must be an integer in [0, {top}], not {value!r}")
-    start = len(dataset.extra_object_ids)
-    if start + count > MAX_EXTRA_OBJECTS:
-        raise ValueError(f"a dataset holds at most {MAX_EXTRA_OBJECTS} extra objects")
+    _check_sizes(dataset, count, fp_rows)
     if count == 0:
         return dataset
     src_name, obj_name, fp_name = TABLES["sources"], TABLES["objects"], TABLES["fp"]
     base_src, base_obj, base_fp = (dataset.tables[name] for name in (src_name, obj_name, fp_name))
+    start = len(dataset.extra_object_ids)
     ids = extra_object_ids(count, start)
-    taken = set(base_obj["r:diaObjectId"].astype("int64").tolist())
-    if taken.intersection(int(i) for i in ids):
-        raise ValueError("an extra object id is already in the dataset")
+    _check_new_ids(base_obj, ids)
     oids = np.array([int(i) for i in ids], dtype=np.int64)
     salts = np.array([i[-3:] for i in ids], dtype=object)
     visits = max(fp_rows, _MAX_SOURCES)
@@ -312,21 +339,7 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=SEED):
         "f:xm_tns_redshift": np.full(len(src_t), np.nan),
     }
     src_cols.update(computed)
-    for name, values in (("r:trailRa", src_ra), ("r:trailDec", src_dec)):
-        if name in src_cols:
-            src_cols[name] = np.where(pd.isna(np.asarray(src_cols[name], dtype=float)), np.nan, values)
-    names = {
-        "f:xm_gaiadr3_DR3Name": lambda o: f"Gaia DR3 {o % 10**19:019d}",
-        "f:xm_mangrove_HyperLEDA_name": lambda o: f"PGC{o % 10**6:06d}",
-        "f:xm_mangrove_2MASS_name": lambda o: f"2MASX J{o % 10**8:08d}",
-    }
-    for name, make in names.items():
-        if name in src_cols:
-            values = np.asarray(src_cols[name], dtype=object)
-            filled = ~pd.isna(values)
-            values = values.copy()
-            values[filled] = [make(int(o)) for o in src_oid[filled]]
-            src_cols[name] = values
+    _follow_new_objects(src_cols, src_oid, src_ra, src_dec)
     src_cols = {name: values for name, values in src_cols.items() if name in base_src.columns}
     round_floats(src_cols, table_schema("sources"), computed)
     src_frame = pd.DataFrame(src_cols, index=pd.Index(_keys(salts[src_obj], src_oid, src_t)))
