@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from astroquery_fink.testing import create_app, solar_system
+from astroquery_fink.testing import create_app
+from astroquery_fink.testing.services import solar_system
 
 from .replica_http import INTERNAL, assert_error, parquet_frame, post, python_dict_error, records
 

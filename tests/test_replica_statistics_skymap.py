@@ -6,8 +6,9 @@ import pytest
 from astropy.io import fits
 from astropy.time import Time
 
-from astroquery_fink.testing import Dataset, create_app, skymap
+from astroquery_fink.testing import Dataset, create_app
 from astroquery_fink.testing.dataset import TABLES, default_dataset
+from astroquery_fink.testing.services import gracedb as skymap
 
 from .replica_http import INTERNAL, assert_error, post, records
 

@@ -4,7 +4,7 @@ import io
 import pandas as pd
 import pytest
 
-from astroquery_fink.testing import tags
+from astroquery_fink.testing.services import tag_lists as tags
 
 from .replica_http import INTERNAL, assert_error, parquet_frame, post, records
 

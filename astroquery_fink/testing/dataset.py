@@ -6,7 +6,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fields import lsst_fields, table_schema
+from .fields import table_schema
+from .generate_helpers import (
+    BAND_COLOUR,
+    BAND_NOISE,
+    BAND_WEIGHTS,
+    BANDS,
+    BROKER_41_MJD,
+    SEED,
+    TEMPLATE_SCALE,
+    Columns,
+    ObjectSpec,
+    mjd_to_visit,
+    nans,
+    nones,
+    nullable_int,
+    round_floats,
+    source_columns,
+    unique_ids,
+)
 from .store import row_key
 
 __all__ = [
@@ -110,25 +128,10 @@ _EXTRA_OBJECTS = (
     ("169001936485221760", "sn", 35.3112, -4.9021, 20, 45, 61012.0, 60.0, "G", ("SN 2025acqz", "SN Ia", 0.041)),
 )
 
-_SEED = 20260314
 _N_SYNTHETIC = 26
+_E15 = 1_000_000_000_000_000
 _N_BIG_FP = 20_480
-_BANDS = np.array(list("ugrizy"))
-_BAND_WEIGHTS = np.array([0.06, 0.13, 0.27, 0.27, 0.16, 0.11])
-_BAND_NOISE = np.array([420.0, 180.0, 150.0, 190.0, 290.0, 520.0])  # nJy, 1-sigma floor per band
 _T_MIN, _T_MAX = 61000.0, 61400.0
-# first MJD processed by fink-broker 4.1; earlier alerts lack the columns /api/v1/schema stamps as broker 4.1
-_BROKER_41_MJD = 61100.0
-_BROKER_41_ONLY = (
-    "f:xm_tns_fullname",
-    "f:xm_tns_redshift",
-    "f:xm_legacydr8_zphot",
-    "f:xm_legacydr8_e_zphot",
-    "f:xm_legacydr8_pstar",
-    "f:clf_elephant_kstest_science",
-    "f:clf_elephant_kstest_template",
-    "f:clf_cats_score",
-)
 
 
 @dataclass(frozen=True)
@@ -150,31 +153,6 @@ class Dataset:
     tables: dict
     schemas: dict
     extra_object_ids: tuple = ()
-
-
-@dataclass
-class _Object:
-    oid: str
-    kind: str  # "sn", "var", "agn", "nuclear"
-    ra: float
-    dec: float
-    n_src: int
-    n_fp: int
-    t_start: float
-    span: float
-    simbad: str
-    tns: tuple = None  # (fullname, type, redshift)
-
-
-def _float32(values):
-    # LSST "float" fields go through Java Float.toString in HBase: shortest float32 repr
-    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(str).astype(np.float64)
-
-
-def _unique_ids(rng, n, low, high):
-    ids = np.unique(rng.integers(low, high, size=int(n * 1.05) + 16, dtype=np.int64))
-    rng.shuffle(ids)
-    return np.sort(ids[:n])
 
 
 def _catalog(rng):
@@ -202,8 +180,8 @@ def _catalog(rng):
                                ("AT 2026kqt", None, np.nan)),
         "170635513156862219": ("var", 95.3710, -61.1520, 45, 160, 61010.0, 380.0, "Star", None),
     }
-    objects = [_Object(oid, *spec) for oid, spec in fixed.items()]
-    extra_ids = _unique_ids(rng, _N_SYNTHETIC - 1, 169_000_000_000_000_000, 171_000_000_000_000_000)
+    objects = [ObjectSpec(oid, *spec) for oid, spec in fixed.items()]
+    extra_ids = unique_ids(rng, _N_SYNTHETIC - 1, 169_000_000_000_000_000, 171_000_000_000_000_000)
     synthetic = [str(i) for i in extra_ids] + ["170261592629840318"]  # shares salt 318 with a real id
     kinds = np.array(["sn", "var", "agn", "nuclear"])
     labels = {"sn": ["Unknown", "G"], "var": ["Star", "RRLyr", "EB*"], "agn": ["QSO", "AGN"], "nuclear": ["G"]}
@@ -222,7 +200,7 @@ def _catalog(rng):
         span = float(rng.uniform(20.0, 300.0)) if kind == "sn" else float(rng.uniform(120.0, 380.0))
         t_start = float(rng.uniform(_T_MIN + 2.0, _T_MAX - span - 2.0))
         simbad = str(rng.choice(labels[kind]))
-        objects.append(_Object(oid, kind, float(ra), float(dec), n_src, n_fp, t_start, span, simbad))
+        objects.append(ObjectSpec(oid, kind, float(ra), float(dec), n_src, n_fp, t_start, span, simbad))
     return objects
 
 
@@ -243,7 +221,7 @@ def _visit_times(rng, t_start, span, n):
 def _model_flux(kind, t, band_idx, params):
     """Difference-image flux model in nJy."""
     amp, t0, scale = params
-    colour = np.array([0.55, 0.85, 1.0, 0.95, 0.8, 0.7])[band_idx]
+    colour = BAND_COLOUR[band_idx]
     if kind == "sn":
         x = t - t0
         return amp * colour * np.exp(-np.clip(x, 0, None) / (scale * 1.8)) / (1.0 + np.exp(-x / (scale * 0.25)))
@@ -252,46 +230,6 @@ def _model_flux(kind, t, band_idx, params):
     if kind == "agn":
         return amp * colour * (np.sin(2 * np.pi * (t - t0) / scale) + 0.4 * np.sin(2 * np.pi * (t - t0) / (scale / 7)))
     return amp * colour * np.exp(-(((t - t0) / scale) ** 2))  # "nuclear" flare
-
-
-def _mjd_to_visit(t):
-    # Rubin visit id = day_obs (UTC-12h calendar date) * 100000 + sequence number of the night
-    day = np.floor(t - 0.5).astype(np.int64)
-    dates = np.datetime_as_string(np.datetime64("1858-11-17") + day.astype("timedelta64[D]"))
-    day_obs = np.char.replace(dates, "-", "").astype(np.int64)
-    seq = np.floor((t - 0.5 - day) * 86400 / 60.0).astype(np.int64)
-    return day_obs * 100000 + seq
-
-
-class _Columns(dict):
-    """Column name -> list of per-object arrays, concatenated at the end."""
-
-    def add(self, name, values):
-        self.setdefault(name, []).append(values)
-
-    def frame(self, keys):
-        return pd.DataFrame({name: _concat(parts) for name, parts in self.items()}, index=pd.Index(keys))
-
-
-def _concat(parts):
-    if isinstance(parts[0], pd.api.extensions.ExtensionArray):
-        return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
-    return np.concatenate(parts)
-
-
-def _nullable_int(values, mask=None):
-    arr = pd.array(np.asarray(values, dtype=np.int64), dtype="Int64")
-    if mask is not None:
-        arr[mask] = pd.NA
-    return arr
-
-
-def _none(n):
-    return np.full(n, None, dtype=object)
-
-
-def _nan(n):
-    return np.full(n, np.nan)
 
 
 def _pin_times(obj, t_fp, src_idx, order):
@@ -314,9 +252,9 @@ def _pin_times(obj, t_fp, src_idx, order):
 def _sources_and_fp(rng, obj, params, template):
     """Light curve of one object: fp rows at every visit, sources at the most significant ones."""
     t_fp = _visit_times(rng, obj.t_start, obj.span, obj.n_fp)
-    band_fp = rng.choice(6, size=len(t_fp), p=_BAND_WEIGHTS)
+    band_fp = rng.choice(6, size=len(t_fp), p=BAND_WEIGHTS)
     model = _model_flux(obj.kind, t_fp, band_fp, params)
-    err_fp = np.hypot(_BAND_NOISE[band_fp], 0.03 * np.abs(model)) * rng.uniform(0.85, 1.25, len(t_fp))
+    err_fp = np.hypot(BAND_NOISE[band_fp], 0.03 * np.abs(model)) * rng.uniform(0.85, 1.25, len(t_fp))
     flux_fp = model + rng.normal(0.0, 1.0, len(t_fp)) * err_fp
     order = np.argsort(-np.abs(model) / err_fp, kind="stable")
     src_idx = _pin_times(obj, t_fp, np.sort(order[: obj.n_src]), order)
@@ -339,17 +277,17 @@ def _sources_and_fp(rng, obj, params, template):
 
 def _fp_columns(rng, cols, obj, fp, ids):
     n = len(fp["t"])
-    cols.add("r:diaObjectId", _nullable_int(np.full(n, int(obj.oid))))
-    cols.add("r:diaForcedSourceId", _nullable_int(ids))
+    cols.add("r:diaObjectId", nullable_int(np.full(n, int(obj.oid))))
+    cols.add("r:diaForcedSourceId", nullable_int(ids))
     cols.add("r:midpointMjdTai", fp["t"])
-    cols.add("r:band", _BANDS[fp["band"]].astype(object))
+    cols.add("r:band", BANDS[fp["band"]].astype(object))
     cols.add("r:ra", np.full(n, obj.ra))
     cols.add("r:dec", np.full(n, obj.dec))
-    cols.add("r:detector", _nullable_int(rng.integers(0, 189, n)))
-    cols.add("r:visit", _nullable_int(_mjd_to_visit(fp["t"])))
+    cols.add("r:detector", nullable_int(rng.integers(0, 189, n)))
+    cols.add("r:visit", nullable_int(mjd_to_visit(fp["t"])))
     # forced photometry runs with later alerts: processed 0.5 to 3 days after the exposure
     cols.add("r:timeProcessedMjdTai", fp["t"] + rng.uniform(0.5, 3.0, n))
-    cols.add("r:timeWithdrawnMjdTai", _nan(n))
+    cols.add("r:timeWithdrawnMjdTai", nans(n))
     # a few measurements fail (no good pixels): missing PSF flux, as LSST's nullable floats allow
     bad = rng.random(n) < 0.02
     if obj.oid == DEMO_OBJECT_ID and bad.sum() != 1:
@@ -363,150 +301,14 @@ def _fp_columns(rng, cols, obj, fp, ids):
     cols.add("r:salt", np.full(n, obj.oid[-3:], dtype=object))
 
 
-def _flags(rng, n, rate):
-    return rng.random(n) < rate
-
-
-def _source_columns(rng, cols, obj, fp, src_idx, ids, template):
-    n = len(src_idx)
-    t = fp["t"][src_idx]
-    band = fp["band"][src_idx]
-    err = fp["err"][src_idx] * rng.uniform(0.95, 1.05, n)
-    flux = fp["flux"][src_idx]
-    # DIA sources are >= 5 sigma detections
-    flux = np.where(np.abs(flux) < 5 * err, np.sign(flux + 1e-9) * (5.0 + rng.uniform(0, 3, n)) * err, flux)
-    cos_dec = np.cos(np.radians(obj.dec))
-    ra = obj.ra + rng.normal(0, 0.06 / 3600, n) / cos_dec
-    dec = obj.dec + rng.normal(0, 0.06 / 3600, n)
-    ra_err = rng.uniform(0.02, 0.12, n) / 3600
-    dec_err = rng.uniform(0.02, 0.12, n) / 3600
-    processed = t + rng.uniform(60.0, 600.0, n) / 86400
-    if obj.oid == "170587115523932323":
-        processed[-1] = 61228.4242053883  # r:timeProcessedMjdTai in the real answer of issue #1213
-    add = cols.add
-    add("r:diaObjectId", _nullable_int(np.full(n, int(obj.oid))))
-    add("r:diaSourceId", _nullable_int(ids))
-    add("r:midpointMjdTai", t)
-    add("r:band", _BANDS[band].astype(object))
-    add("r:ra", ra)
-    add("r:dec", dec)
-    add("r:raErr", ra_err)
-    add("r:decErr", dec_err)
-    add("r:ra_dec_Cov", rng.normal(0, 0.3, n) * ra_err * dec_err)
-    add("r:visit", _nullable_int(_mjd_to_visit(t)))
-    add("r:detector", _nullable_int(rng.integers(0, 189, n)))
-    add("r:x", rng.uniform(5, 4067, n))
-    add("r:y", rng.uniform(5, 3995, n))
-    add("r:xErr", rng.uniform(0.02, 0.3, n))
-    add("r:yErr", rng.uniform(0.02, 0.3, n))
-    add("r:timeProcessedMjdTai", processed)
-    add("r:timeWithdrawnMjdTai", _nan(n))
-    add("r:psfFlux", flux)
-    add("r:psfFluxErr", err)
-    add("r:psfLnL", -0.5 * rng.chisquare(400, n))
-    add("r:psfChi2", rng.chisquare(400, n))
-    add("r:psfNdata", _nullable_int(rng.integers(300, 900, n)))
-    add("r:snr", np.abs(flux) / err * rng.uniform(0.95, 1.05, n))
-    add("r:apFlux", flux * rng.uniform(0.93, 1.07, n))
-    add("r:apFluxErr", err * rng.uniform(1.1, 1.3, n))
-    add("r:scienceFlux", flux + template[band])
-    add("r:scienceFluxErr", err * rng.uniform(1.02, 1.15, n))
-    add("r:templateFlux", template[band] * rng.uniform(0.99, 1.01, n))
-    add("r:templateFluxErr", rng.uniform(20, 80, n))
-    add("r:extendedness", rng.uniform(0, 1, n))
-    add("r:reliability", rng.uniform(0.55, 1.0, n))
-    add("r:bboxSize", _nullable_int(rng.integers(15, 46, n)))
-    for name in ("ixx", "iyy", "ixxPSF", "iyyPSF"):
-        add(f"r:{name}", (rng.uniform(0.12, 0.45, n)))
-    for name in ("ixy", "ixyPSF"):
-        add(f"r:{name}", (rng.normal(0, 0.03, n)))
-    # trailed-source fit: fails (no cell) for about one alert in six
-    trail_ok = rng.random(n) > 0.17
-
-    def trail(values):
-        return np.where(trail_ok, values, np.nan)
-
-    add("r:trailFlux", trail(flux * rng.uniform(0.95, 1.1, n)))
-    add("r:trailFluxErr", trail(err * 1.2))
-    add("r:trailLength", trail(rng.uniform(0.0, 1.5, n)))
-    add("r:trailLengthErr", trail(rng.uniform(0.05, 0.4, n)))
-    add("r:trailAngle", trail(rng.uniform(-90, 90, n)))
-    add("r:trailAngleErr", trail(rng.uniform(1, 20, n)))
-    add("r:trailRa", np.where(trail_ok, ra, np.nan))
-    add("r:trailDec", np.where(trail_ok, dec, np.nan))
-    add("r:trailRaErr", trail(ra_err * 1.3))
-    add("r:trailDecErr", trail(dec_err * 1.3))
-    add("r:trailChi2", trail(rng.chisquare(500, n)))
-    add("r:trailNdata", _nullable_int(rng.integers(300, 1000, n)))
-    # dipole fit attempted on ~70% of the alerts; isDipole and the dipole values are unset otherwise
-    dip = rng.random(n) < 0.7
-    if obj.oid == KNOWN_SOURCE[0]:
-        dip[0] = False  # its oldest alert has no dipole fit
-    if obj.oid == DEMO_OBJECT_ID:
-        dip[-1] = False  # nor has the newest alert of the demo object: r:isDipole is null there
-    add("r:dipoleFitAttempted", dip.astype(object))
-    is_dipole = (rng.random(n) < 0.08).astype(object)
-    is_dipole[~dip] = None
-    add("r:isDipole", is_dipole)
-
-    def dipole(values):
-        return np.where(dip, values, np.nan)
-
-    add("r:dipoleMeanFlux", dipole(np.abs(flux) * 0.5))
-    add("r:dipoleMeanFluxErr", dipole(err * 0.8))
-    add("r:dipoleFluxDiff", dipole(rng.normal(0, 200, n)))
-    add("r:dipoleFluxDiffErr", dipole(err * 1.1))
-    add("r:dipoleLength", dipole(rng.uniform(0.0, 1.2, n)))
-    add("r:dipoleAngle", dipole(rng.uniform(-180, 180, n)))
-    add("r:dipoleChi2", dipole(rng.chisquare(300, n)))
-    add("r:dipoleNdata", _nullable_int(rng.integers(0, 600, n)))
-    add("r:isNegative", (flux < 0).astype(object))
-    add("r:parentDiaSourceId", _nullable_int(np.zeros(n), mask=np.ones(n, bool)))
-    add("r:ssObjectId", _nullable_int(np.zeros(n), mask=np.ones(n, bool)))
-    add("r:glint_trail", np.zeros(n, bool).astype(object))
-    rare = {"pixelFlags_cr": 0.04, "pixelFlags_saturated": 0.02, "pixelFlags_streak": 0.01,
-            "pixelFlags_suspect": 0.05, "pixelFlags_interpolated": 0.06, "pixelFlags_edge": 0.01,
-            "centroid_flag": 0.03, "shape_flag": 0.04, "psfFlux_flag": 0.01, "apFlux_flag": 0.01}
-    # the remaining diaSource flags, in name order (the order of the random draws)
-    for flag in sorted(f["name"] for f in lsst_fields("diaSource") if f["type"] in ("boolean", ["null", "boolean"])):
-        if "r:" + flag not in cols:
-            add("r:" + flag, _flags(rng, n, rare.get(flag, 0.0)).astype(object))
-    return t, band, flux, err
-
-
-def _fink_source_columns(rng, cols, obj, t, kind_scores):
-    n = len(t)
-    new = t >= _BROKER_41_MJD
-    add = cols.add
-
-    def only_41(values):
-        out = np.array(values, dtype=object if values.dtype == object else float)
-        out[~new] = None if out.dtype == object else np.nan
-        return out
-
-    add("f:fink_broker_version", np.where(new, "4.1", "4.0").astype(object))
-    add("f:fink_science_version", np.where(new, "8.36.0", "8.26.0").astype(object))
-    add("f:lsst_schema_version", np.full(n, "lsst.v10_0", dtype=object))
-    add("f:xm_simbad_otype", np.full(n, obj.simbad, dtype=object))
-    star = obj.kind == "var"
+def _galaxy_columns(rng, add, obj, n, only_41):
+    """The host-galaxy and TNS cross-match cells (``f:xm_legacydr8_*``, ``f:xm_mangrove_*``, ``f:xm_tns_*``)."""
     galaxy = obj.simbad == "G" or obj.kind in ("nuclear", "agn")
-    gaia_name = f"Gaia DR3 {int(obj.oid) % 10**19:019d}" if star else None
-    add("f:xm_gaiadr3_DR3Name", np.full(n, gaia_name, dtype=object))
-    add("f:xm_gaiadr3_Plx", np.full(n, rng.uniform(0.2, 3.0) if star else np.nan))
-    add("f:xm_gaiadr3_e_Plx", np.full(n, rng.uniform(0.02, 0.3) if star else np.nan))
-    add("f:xm_gaiadr3_VarFlag", np.full(n, ("VARIABLE" if obj.simbad != "Star" else "NOT_AVAILABLE") if star else None,
-                                        dtype=object))
-    vsx = {"RRLyr": "RRAB", "EB*": "EA"}.get(obj.simbad)
-    add("f:xm_vsx_Type", np.full(n, vsx, dtype=object))
-    add("f:xm_gcvs_type", np.full(n, "RRAB" if obj.simbad == "RRLyr" else None, dtype=object))
-    add("f:xm_x3hsp_type", _none(n))
-    add("f:xm_x4lac_type", np.full(n, "bll" if obj.simbad == "AGN" else None, dtype=object))
-    add("f:xm_spicy_class", _none(n))
     zphot = rng.uniform(0.02, 0.6)
     add("f:xm_legacydr8_zphot", only_41(np.full(n, zphot if galaxy else np.nan)))
     add("f:xm_legacydr8_e_zphot", only_41(np.full(n, 0.08 * (1 + zphot) if galaxy else np.nan)))
     add("f:xm_legacydr8_pstar", only_41(np.full(n, rng.uniform(0, 0.2) if galaxy else np.nan)))
-    add("f:xm_legacydr8_fqual", _nullable_int(np.ones(n), mask=np.full(n, not galaxy)))
+    add("f:xm_legacydr8_fqual", nullable_int(np.ones(n), mask=np.full(n, not galaxy)))
     mangrove = galaxy and obj.kind == "nuclear"
     add("f:xm_mangrove_HyperLEDA_name", np.full(n, f"PGC{int(obj.oid) % 10**6:06d}" if mangrove else None,
                                                 dtype=object))
@@ -518,13 +320,48 @@ def _fink_source_columns(rng, cols, obj, t, kind_scores):
     add("f:xm_tns_fullname", only_41(np.full(n, tns_name, dtype=object)))
     add("f:xm_tns_type", np.full(n, tns_type, dtype=object))
     add("f:xm_tns_redshift", only_41(np.full(n, tns_z)))
+
+
+def _crossmatch_columns(rng, add, obj, n, only_41):
+    """The ``f:xm_*`` cells of one object's alerts (catalogue labels follow its kind and SIMBAD type)."""
+    add("f:xm_simbad_otype", np.full(n, obj.simbad, dtype=object))
+    star = obj.kind == "var"
+    gaia_name = f"Gaia DR3 {int(obj.oid) % 10**19:019d}" if star else None
+    add("f:xm_gaiadr3_DR3Name", np.full(n, gaia_name, dtype=object))
+    add("f:xm_gaiadr3_Plx", np.full(n, rng.uniform(0.2, 3.0) if star else np.nan))
+    add("f:xm_gaiadr3_e_Plx", np.full(n, rng.uniform(0.02, 0.3) if star else np.nan))
+    add("f:xm_gaiadr3_VarFlag", np.full(n, ("VARIABLE" if obj.simbad != "Star" else "NOT_AVAILABLE") if star else None,
+                                        dtype=object))
+    vsx = {"RRLyr": "RRAB", "EB*": "EA"}.get(obj.simbad)
+    add("f:xm_vsx_Type", np.full(n, vsx, dtype=object))
+    add("f:xm_gcvs_type", np.full(n, "RRAB" if obj.simbad == "RRLyr" else None, dtype=object))
+    add("f:xm_x3hsp_type", nones(n))
+    add("f:xm_x4lac_type", np.full(n, "bll" if obj.simbad == "AGN" else None, dtype=object))
+    add("f:xm_spicy_class", nones(n))
+    _galaxy_columns(rng, add, obj, n, only_41)
+
+
+def _fink_source_columns(rng, cols, obj, t, kind_scores):
+    n = len(t)
+    new = t >= BROKER_41_MJD
+    add = cols.add
+
+    def only_41(values):
+        out = np.array(values, dtype=object if values.dtype == object else float)
+        out[~new] = None if out.dtype == object else np.nan
+        return out
+
+    add("f:fink_broker_version", np.where(new, "4.1", "4.0").astype(object))
+    add("f:fink_science_version", np.where(new, "8.36.0", "8.26.0").astype(object))
+    add("f:lsst_schema_version", np.full(n, "lsst.v10_0", dtype=object))
+    _crossmatch_columns(rng, add, obj, n, only_41)
     # classifiers: the early-SN Ia score needs 3 points; ELEPHANT runs on ~75% of the stamps
     early = np.clip(kind_scores[0] + rng.normal(0, 0.08, n), 0, 1)
     early[:2] = np.nan
     add("f:clf_earlySNIa_score", early)
     add("f:clf_snnSnVsOthers_score", np.clip(kind_scores[1] + rng.normal(0, 0.1, n), 0, 1))
     cats_class = {"sn": 11, "var": 21, "agn": 22, "nuclear": 13}[obj.kind]
-    add("f:clf_cats_class", _nullable_int(np.full(n, cats_class)))
+    add("f:clf_cats_class", nullable_int(np.full(n, cats_class)))
     add("f:clf_cats_score", only_41(rng.uniform(0.4, 0.99, n)))
     eleph = rng.random(n) < 0.75
     add("f:clf_elephant_kstest_science", only_41(np.where(eleph, rng.uniform(0, 1, n), np.nan)))
@@ -563,7 +400,7 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
     }
     if obj.oid == "170587115523932323":
         row["r:validityStartMjdTai"] = 61228.4242598533  # as in the real answer of issue #1213
-    for b_idx, b in enumerate(_BANDS):
+    for b_idx, b in enumerate(BANDS):
         sel = band == b_idx
         f, e = flux[sel], err[sel]
         fp_sel = fp["band"] == b_idx
@@ -591,40 +428,54 @@ def _object_row(rng, obj, t, band, flux, err, fp, sources):
     return row
 
 
+def _time_ordered_ids(rng, times, low, high):
+    """Distinct ids in [low, high) for the concatenated ``times``, growing with time as Rubin's do."""
+    times = np.concatenate(times)
+    ids = unique_ids(rng, len(times), low, high)
+    return ids[np.argsort(np.argsort(times, kind="stable"), kind="stable")]
+
+
+# the detections whose dipole fit is unset whatever the draw: the oldest alert of the server tests' source,
+# the newest of the demo object (r:isDipole is null there)
+_NO_DIPOLE_FIT = {KNOWN_SOURCE[0]: (0,), DEMO_OBJECT_ID: (-1,)}
+# r:timeProcessedMjdTai of the newest alert in the real answer of issue #1213
+_ISSUE_1213 = ("170587115523932323", 61228.4242053883)
+
+
+def _add_object(rng, batch, obj, fp, src_idx, template, src_ids, fp_ids):
+    """Add the fp rows, diaSource rows and diaObject row of one object to ``batch``."""
+    salt = obj.oid[-3:]
+    _fp_columns(rng, batch.fp_cols, obj, fp, fp_ids)
+    batch.fp_keys.extend(row_key(salt, obj.oid, float(x)) for x in fp["t"])
+    per_object = Columns()
+    t, band, flux, err = source_columns(rng, per_object, obj, fp, src_idx, src_ids, template,
+                                        no_dipole_fit=_NO_DIPOLE_FIT.get(obj.oid, ()))
+    if obj.oid == _ISSUE_1213[0]:
+        per_object["r:timeProcessedMjdTai"][0][-1] = _ISSUE_1213[1]
+    scores = {"sn": (0.7, 0.8), "var": (0.1, 0.15), "agn": (0.2, 0.3), "nuclear": (0.35, 0.5)}[obj.kind]
+    _fink_source_columns(rng, per_object, obj, t, scores)
+    flat = {name: parts[0] for name, parts in per_object.items()}
+    for name, values in flat.items():
+        batch.src_cols.add(name, values)
+    batch.src_keys.extend(row_key(salt, obj.oid, float(x)) for x in t)
+    batch.obj_rows.append(_object_row(rng, obj, t, band, flux, err, fp, flat))
+    batch.obj_keys.append(row_key(salt, obj.oid))
+
+
 def _generate_batch(rng, objects):
     """Light curves, forced photometry and diaObject rows of a list of objects, drawn from ``rng``."""
     params = [
         (rng.uniform(2_000, 60_000), o.t_start + rng.uniform(0.1, 0.5) * o.span, rng.uniform(10, 80)) for o in objects
     ]
-    templates = [rng.uniform(0, 30_000) * np.array([0.3, 0.6, 1.0, 1.2, 1.35, 1.4]) for _ in objects]
+    templates = [rng.uniform(0, 30_000) * TEMPLATE_SCALE for _ in objects]
     light = [_sources_and_fp(rng, o, p, tpl) for o, p, tpl in zip(objects, params, templates, strict=True)]
-    n_src_total = sum(len(src) for _, src in light)
-    n_fp_total = sum(len(fp["t"]) for fp, _ in light)
-    src_ids = _unique_ids(rng, n_src_total, 169_000_000_000_000_000, 171_000_000_000_000_000)
-    fp_ids = _unique_ids(rng, n_fp_total, 171_000_000_000_000_000, 172_000_000_000_000_000)
-    # ids grow with time, as Rubin's do
-    src_times = np.concatenate([fp["t"][src] for fp, src in light])
-    src_ids = src_ids[np.argsort(np.argsort(src_times, kind="stable"), kind="stable")]
-    fp_times = np.concatenate([fp["t"] for fp, _ in light])
-    fp_ids = fp_ids[np.argsort(np.argsort(fp_times, kind="stable"), kind="stable")]
-
-    batch = _Batch(_Columns(), _Columns(), [], [], [], [])
+    src_ids = _time_ordered_ids(rng, [fp["t"][src] for fp, src in light], 169 * _E15, 171 * _E15)
+    fp_ids = _time_ordered_ids(rng, [fp["t"] for fp, _ in light], 171 * _E15, 172 * _E15)
+    batch = _Batch(Columns(), Columns(), [], [], [], [])
     i_src = i_fp = 0
     for obj, (fp, src_idx), tpl in zip(objects, light, templates, strict=True):
-        salt = obj.oid[-3:]
         n_fp, n_src = len(fp["t"]), len(src_idx)
-        _fp_columns(rng, batch.fp_cols, obj, fp, fp_ids[i_fp:i_fp + n_fp])
-        batch.fp_keys.extend(row_key(salt, obj.oid, float(x)) for x in fp["t"])
-        per_object = _Columns()
-        t, band, flux, err = _source_columns(rng, per_object, obj, fp, src_idx, src_ids[i_src:i_src + n_src], tpl)
-        scores = {"sn": (0.7, 0.8), "var": (0.1, 0.15), "agn": (0.2, 0.3), "nuclear": (0.35, 0.5)}[obj.kind]
-        _fink_source_columns(rng, per_object, obj, t, scores)
-        flat = {name: parts[0] for name, parts in per_object.items()}
-        for name, values in flat.items():
-            batch.src_cols.add(name, values)
-        batch.src_keys.extend(row_key(salt, obj.oid, float(x)) for x in t)
-        batch.obj_rows.append(_object_row(rng, obj, t, band, flux, err, fp, flat))
-        batch.obj_keys.append(row_key(salt, obj.oid))
+        _add_object(rng, batch, obj, fp, src_idx, tpl, src_ids[i_src:i_src + n_src], fp_ids[i_fp:i_fp + n_fp])
         i_src += n_src
         i_fp += n_fp
     return batch
@@ -634,8 +485,8 @@ def _generate_batch(rng, objects):
 class _Batch:
     """Columns and row keys of the three tables for one batch of objects."""
 
-    src_cols: _Columns
-    fp_cols: _Columns
+    src_cols: Columns
+    fp_cols: Columns
     obj_rows: list
     src_keys: list
     fp_keys: list
@@ -663,7 +514,7 @@ def _pin_source_ids(sources):
         ids = sources["r:diaSourceId"].astype("int64")
 
 
-def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
+def generate_dataset(seed=SEED, *, extra_objects=0, extra_fp_rows=20):
     """
     Generate the replica's data.
 
@@ -690,13 +541,14 @@ def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
         from .extra import add_extra_objects
 
         return add_extra_objects(generate_dataset(seed), extra_objects, extra_fp_rows, seed=seed)
-    from . import cutouts, pixels, resolvers, solar_system, statistics, tags
+    from . import pixels
+    from .services import cutout_service, night_statistics, resolvers, solar_system, tag_lists
 
     rng = np.random.default_rng(seed)
     catalog = _catalog(rng)
     batch = _generate_batch(rng, catalog)
     # a second, independent batch keeps the first one (and its recorded answers) unchanged
-    extra = [_Object(*spec) for spec in _EXTRA_OBJECTS]
+    extra = [ObjectSpec(*spec) for spec in _EXTRA_OBJECTS]
     batch.extend(_generate_batch(np.random.default_rng([seed, 1]), extra))
     tns_names = {o.oid: o.tns for o in catalog + extra if o.tns}
 
@@ -707,34 +559,26 @@ def generate_dataset(seed=_SEED, *, extra_objects=0, extra_fp_rows=20):
         TABLES["objects"]: pd.DataFrame(batch.obj_rows, index=pd.Index(batch.obj_keys)),
     }
     for name, frame in tables.items():
-        for col, hbase_type in schemas[name].items():
-            if hbase_type == "float" and col in frame.columns:
-                frame[col] = _float32(frame[col])
+        round_floats(frame, schemas[name])
     sources, objects = tables[TABLES["sources"]], tables[TABLES["objects"]]
     _pin_source_ids(sources)
 
     derived = {
         TABLES["conesearch"]: (pixels.pixel_table(sources, objects), table_schema("conesearch")),
-        **{tags.table_name(tag): (frame, table_schema("tags")) for tag, frame in tags.tag_tables(sources).items()},
+        **{tag_lists.table_name(tag): (frame, table_schema("tags"))
+           for tag, frame in tag_lists.tag_tables(sources).items()},
     }
     sso, sso_resolver = solar_system.tables(np.random.default_rng([seed, 2]))
-    derived[TABLES["sso"]] = (_rounded(sso, table_schema("sso")), table_schema("sso"))
+    round_floats(sso, table_schema("sso"))
+    derived[TABLES["sso"]] = (sso, table_schema("sso"))
     derived[TABLES["sso_resolver"]] = (sso_resolver, solar_system.RESOLVER_SCHEMA)
-    derived[TABLES["cutouts"]] = (cutouts.cutout_table([sources, sso]), cutouts.TABLE_SCHEMA)
+    derived[TABLES["cutouts"]] = (cutout_service.cutout_table([sources, sso]), cutout_service.TABLE_SCHEMA)
     derived[TABLES["tns_resolver"]] = resolvers.tns_table(objects, tns_names)
-    derived[TABLES["statistics"]] = statistics.statistics_table(np.random.default_rng([seed, 3]))
+    derived[TABLES["statistics"]] = night_statistics.statistics_table(np.random.default_rng([seed, 3]))
     for name, (frame, schema) in derived.items():
         tables[name] = frame
         schemas[name] = schema
     return Dataset(tables=tables, schemas=schemas)
-
-
-def _rounded(frame, schema):
-    # LSST "float" cells are float32 values (Java Float.toString in HBase)
-    for col, hbase_type in schema.items():
-        if hbase_type == "float" and col in frame.columns:
-            frame[col] = _float32(frame[col])
-    return frame
 
 
 @functools.cache

@@ -2,10 +2,21 @@
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from .dataset import _BAND_NOISE, _BAND_WEIGHTS, _BANDS, _SEED, TABLES, Dataset, _mjd_to_visit, table_schema
+from .dataset import TABLES, Dataset
+from .fields import table_schema
+from .generate_helpers import (
+    BAND_COLOUR,
+    BAND_NOISE,
+    BAND_WEIGHTS,
+    BANDS,
+    BROKER_41_MJD,
+    SEED,
+    TEMPLATE_SCALE,
+    mjd_to_visit,
+    nullable_int,
+    round_floats,
+)
 
 __all__ = ["MAX_EXTRA_OBJECTS", "MAX_EXTRA_FP_ROWS", "add_extra_objects", "extra_object_ids"]
 
@@ -24,8 +35,6 @@ _FIRST_SOURCE_ID = 172_000_000_000_000_000
 _FIRST_FP_ID = 173_000_000_000_000_000
 _MAX_SOURCES = 5  # sources per object: 1 to 5, at its most significant visits
 _BLOCK = 1024  # objects drawn from one generator: object k's values do not depend on how many are asked
-_COLOUR = np.array([0.55, 0.85, 1.0, 0.95, 0.8, 0.7])
-_TEMPLATE_SCALE = np.array([0.3, 0.6, 1.0, 1.2, 1.35, 1.4])
 
 
 def extra_object_ids(count, start=0):
@@ -62,7 +71,7 @@ def _draw(seed, start, count, visits):
             "dec": np.degrees(np.arcsin(rng.uniform(-1.0, 0.1, n))),
             "t_start": rng.uniform(61000.0, 61250.0, n),
             "gaps": rng.uniform(0.3, 3.0, (n, v)),
-            "band": rng.choice(6, size=(n, v), p=_BAND_WEIGHTS),
+            "band": rng.choice(6, size=(n, v), p=BAND_WEIGHTS),
             "amp": rng.uniform(2_000.0, 40_000.0, n),
             "peak": rng.uniform(0.2, 0.8, n),
             "width": rng.uniform(3.0, 40.0, n),
@@ -106,26 +115,8 @@ def _keys(salts, oids, times=None):
 
 
 def _visit(t):
-    # dataset._mjd_to_visit cannot size its strings for no time at all (fp_rows=0)
-    return _mjd_to_visit(t) if len(t) else np.zeros(0, dtype=np.int64)
-
-
-def _int64(values):
-    return pd.array(np.asarray(values, dtype=np.int64), dtype="Int64")
-
-
-def _float32(values):
-    # as dataset._float32 (the value HBase keeps of a float: its shortest float32 text, read back
-    # as a double), but through Arrow's float-to-text cast, five times faster and equal bit for bit
-    single = pa.array(np.asarray(values, dtype=np.float64).astype(np.float32))
-    return pc.cast(pc.cast(single, pa.string()), pa.float64()).to_numpy(zero_copy_only=False)
-
-
-def _round_floats(columns, schema, names):
-    """Round the ``names`` columns that the table stores as HBase floats (the others were copied rounded)."""
-    for name in names:
-        if schema.get(name) == "float" and name in columns:
-            columns[name] = _float32(columns[name])
+    # mjd_to_visit cannot size its strings for no time at all (fp_rows=0)
+    return mjd_to_visit(t) if len(t) else np.zeros(0, dtype=np.int64)
 
 
 def _aggregates(n, src_obj, src_band, src_t, src_flux, src_err, fp_obj, fp_band, fp_flux, fp_err, fp_sci,
@@ -165,7 +156,7 @@ def _aggregates(n, src_obj, src_band, src_t, src_flux, src_err, fp_obj, fp_band,
         out["fpFluxMean"] = np.bincount(fkey, fp_flux, minlength=n * 6) / fcount
         out["fpFluxMeanErr"] = np.bincount(fkey, fp_err, minlength=n * 6) / fcount / root
     columns = {}
-    for b_idx, b in enumerate(_BANDS):
+    for b_idx, b in enumerate(BANDS):
         cells = np.arange(n) * 6 + b_idx
         detected = count[cells] > 0
         columns[f"r:{b}_psfFluxNdata"] = count[cells].astype(np.int64)
@@ -175,7 +166,41 @@ def _aggregates(n, src_obj, src_band, src_t, src_flux, src_err, fp_obj, fp_band,
     return columns
 
 
-def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
+def _check_sizes(dataset, count, fp_rows):
+    for name, value, top in (("extra_objects", count, MAX_EXTRA_OBJECTS), ("extra_fp_rows", fp_rows,
+                                                                            MAX_EXTRA_FP_ROWS)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= top:
+            raise ValueError(f"{name} must be an integer in [0, {top}], not {value!r}")
+    if len(dataset.extra_object_ids) + count > MAX_EXTRA_OBJECTS:
+        raise ValueError(f"a dataset holds at most {MAX_EXTRA_OBJECTS} extra objects")
+
+
+def _check_new_ids(base_obj, ids):
+    taken = set(base_obj["r:diaObjectId"].astype("int64").tolist())
+    if taken.intersection(int(i) for i in ids):
+        raise ValueError("an extra object id is already in the dataset")
+
+
+def _follow_new_objects(src_cols, src_oid, src_ra, src_dec):
+    """Copied source cells that name the template object: trail positions and cross-match names follow the new one."""
+    for name, values in (("r:trailRa", src_ra), ("r:trailDec", src_dec)):
+        if name in src_cols:
+            src_cols[name] = np.where(pd.isna(np.asarray(src_cols[name], dtype=float)), np.nan, values)
+    names = {
+        "f:xm_gaiadr3_DR3Name": lambda o: f"Gaia DR3 {o % 10**19:019d}",
+        "f:xm_mangrove_HyperLEDA_name": lambda o: f"PGC{o % 10**6:06d}",
+        "f:xm_mangrove_2MASS_name": lambda o: f"2MASX J{o % 10**8:08d}",
+    }
+    for name, make in names.items():
+        if name in src_cols:
+            values = np.asarray(src_cols[name], dtype=object)
+            filled = ~pd.isna(values)
+            values = values.copy()
+            values[filled] = [make(int(o)) for o in src_oid[filled]]
+            src_cols[name] = values
+
+
+def add_extra_objects(dataset, count, fp_rows=20, *, seed=SEED):
     """
     A copy of a dataset with ``count`` synthetic diaObjects more in its objects, sources and fp tables.
 
@@ -204,21 +229,14 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     astroquery_fink.testing.dataset.Dataset
         With ``extra_object_ids`` extended by the new ids.
     """
-    for name, value, top in (("extra_objects", count, MAX_EXTRA_OBJECTS), ("extra_fp_rows", fp_rows,
-                                                                            MAX_EXTRA_FP_ROWS)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= top:
-            raise ValueError(f"{name} must be an integer in [0, {top}], not {value!r}")
-    start = len(dataset.extra_object_ids)
-    if start + count > MAX_EXTRA_OBJECTS:
-        raise ValueError(f"a dataset holds at most {MAX_EXTRA_OBJECTS} extra objects")
+    _check_sizes(dataset, count, fp_rows)
     if count == 0:
         return dataset
     src_name, obj_name, fp_name = TABLES["sources"], TABLES["objects"], TABLES["fp"]
     base_src, base_obj, base_fp = (dataset.tables[name] for name in (src_name, obj_name, fp_name))
+    start = len(dataset.extra_object_ids)
     ids = extra_object_ids(count, start)
-    taken = set(base_obj["r:diaObjectId"].astype("int64").tolist())
-    if taken.intersection(int(i) for i in ids):
-        raise ValueError("an extra object id is already in the dataset")
+    _check_new_ids(base_obj, ids)
     oids = np.array([int(i) for i in ids], dtype=np.int64)
     salts = np.array([i[-3:] for i in ids], dtype=object)
     visits = max(fp_rows, _MAX_SOURCES)
@@ -231,10 +249,10 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     t = d["t_start"][:, None] + np.cumsum(d["gaps"], axis=1)
     band = d["band"]
     peak = t[:, 0] + d["peak"] * (t[:, -1] - t[:, 0])
-    model = d["amp"][:, None] * _COLOUR[band] * np.exp(-(((t - peak[:, None]) / d["width"][:, None]) ** 2))
-    err = np.hypot(_BAND_NOISE[band], 0.03 * np.abs(model)) * d["err"]
+    model = d["amp"][:, None] * BAND_COLOUR[band] * np.exp(-(((t - peak[:, None]) / d["width"][:, None]) ** 2))
+    err = np.hypot(BAND_NOISE[band], 0.03 * np.abs(model)) * d["err"]
     flux = model + d["noise"] * err
-    host = d["host"][:, None] * _TEMPLATE_SCALE  # per object and band
+    host = d["host"][:, None] * TEMPLATE_SCALE  # per object and band
     sci = flux + np.take_along_axis(host, band, axis=1)
     sci_err = err * d["sci_err"]
 
@@ -248,15 +266,15 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     fp_flux, fp_err = flux[fp_sl].ravel(), err[fp_sl].ravel()
     fp_bad = d["bad"][fp_sl].ravel()
     fp_cols = {
-        "r:diaObjectId": _int64(oids[fp_obj]),
-        "r:diaForcedSourceId": _int64(_FIRST_FP_ID + np.repeat(k, fp_rows) * 1_000_000 + np.tile(np.arange(fp_rows),
-                                                                                                    count)),
+        "r:diaObjectId": nullable_int(oids[fp_obj]),
+        "r:diaForcedSourceId": nullable_int(_FIRST_FP_ID + np.repeat(k, fp_rows) * 1_000_000
+                                            + np.tile(np.arange(fp_rows), count)),
         "r:midpointMjdTai": fp_t,
-        "r:band": _BANDS[fp_band].astype(object),
+        "r:band": BANDS[fp_band].astype(object),
         "r:ra": d["ra"][fp_obj],
         "r:dec": d["dec"][fp_obj],
-        "r:detector": _int64(d["detector"][fp_sl].ravel()),
-        "r:visit": _int64(_visit(fp_t)),
+        "r:detector": nullable_int(d["detector"][fp_sl].ravel()),
+        "r:visit": nullable_int(_visit(fp_t)),
         "r:timeProcessedMjdTai": fp_t + d["processed"][fp_sl].ravel(),
         "r:timeWithdrawnMjdTai": np.full(n_fp, np.nan),
         "r:psfFlux": np.where(fp_bad, np.nan, fp_flux),
@@ -265,7 +283,7 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
         "r:scienceFluxErr": sci_err[fp_sl].ravel(),
         "r:salt": salts[fp_obj],
     }
-    _round_floats(fp_cols, table_schema("fp"), fp_cols)
+    round_floats(fp_cols, table_schema("fp"), fp_cols)
     fp_frame = pd.DataFrame(fp_cols, index=pd.Index(_keys(salts[fp_obj], oids[fp_obj], fp_t)))
 
     # sources: the n_src most significant visits of each object, in time order
@@ -292,16 +310,16 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     src_ra = d["ra"][src_obj] + position[:, 0] / cos_dec
     src_dec = d["dec"][src_obj] + position[:, 1]
     host_flux = host[src_obj, src_band]
-    new = src_t >= 61100.0  # fink-broker 4.1 processed these (see dataset._BROKER_41_MJD)
+    new = src_t >= BROKER_41_MJD  # fink-broker 4.1 processed these
     computed = {
-        "r:diaObjectId": _int64(src_oid),
-        "r:diaSourceId": _int64(_FIRST_SOURCE_ID + k[src_obj] * 8 + src_slot),
+        "r:diaObjectId": nullable_int(src_oid),
+        "r:diaSourceId": nullable_int(_FIRST_SOURCE_ID + k[src_obj] * 8 + src_slot),
         "r:midpointMjdTai": src_t,
-        "r:band": _BANDS[src_band].astype(object),
+        "r:band": BANDS[src_band].astype(object),
         "r:ra": src_ra,
         "r:dec": src_dec,
-        "r:visit": _int64(_visit(src_t)),
-        "r:detector": _int64(d["detector"][src_obj, vis]),
+        "r:visit": nullable_int(_visit(src_t)),
+        "r:detector": nullable_int(d["detector"][src_obj, vis]),
         "r:timeProcessedMjdTai": src_t + d["src_processed"][chosen],
         "r:psfFlux": src_flux,
         "r:psfFluxErr": src_err,
@@ -321,23 +339,9 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
         "f:xm_tns_redshift": np.full(len(src_t), np.nan),
     }
     src_cols.update(computed)
-    for name, values in (("r:trailRa", src_ra), ("r:trailDec", src_dec)):
-        if name in src_cols:
-            src_cols[name] = np.where(pd.isna(np.asarray(src_cols[name], dtype=float)), np.nan, values)
-    names = {
-        "f:xm_gaiadr3_DR3Name": lambda o: f"Gaia DR3 {o % 10**19:019d}",
-        "f:xm_mangrove_HyperLEDA_name": lambda o: f"PGC{o % 10**6:06d}",
-        "f:xm_mangrove_2MASS_name": lambda o: f"2MASX J{o % 10**8:08d}",
-    }
-    for name, make in names.items():
-        if name in src_cols:
-            values = np.asarray(src_cols[name], dtype=object)
-            filled = ~pd.isna(values)
-            values = values.copy()
-            values[filled] = [make(int(o)) for o in src_oid[filled]]
-            src_cols[name] = values
+    _follow_new_objects(src_cols, src_oid, src_ra, src_dec)
     src_cols = {name: values for name, values in src_cols.items() if name in base_src.columns}
-    _round_floats(src_cols, table_schema("sources"), computed)
+    round_floats(src_cols, table_schema("sources"), computed)
     src_frame = pd.DataFrame(src_cols, index=pd.Index(_keys(salts[src_obj], src_oid, src_t)))
 
     # diaObject rows: the template's row with the identity, dates and per-band statistics of the new object
@@ -358,7 +362,7 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=_SEED):
     }
     obj_cols.update(computed)
     obj_cols = {name: values for name, values in obj_cols.items() if name in base_obj.columns}
-    _round_floats(obj_cols, table_schema("objects"), computed)
+    round_floats(obj_cols, table_schema("objects"), computed)
     obj_frame = pd.DataFrame(obj_cols, index=pd.Index(_keys(salts, oids)))
 
     tables = dict(dataset.tables)

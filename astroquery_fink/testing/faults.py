@@ -45,7 +45,7 @@ FAULTS = (
     "votable_null_string_500",
 )
 
-# faults the Flask app itself produces (routes/_faults.py, routes/_base.py): a crash or a bad
+# faults the Flask app itself produces (routes/_faults.py): a crash or a bad
 # document is the application's doing, so it gets the CORS headers of a routed answer
 _APP_FAULTS = ("400", "500", "malformed_votable", "malformed_json", "votable_null_string_500")
 # faults that only fire when the answer meets a condition: counted when they fire, not when matched
@@ -106,6 +106,28 @@ def _retry_after_text(value):
         raise ValueError(f"retry_after must be a number of seconds >= 0 or a string, not {value!r}")
     # HTTP's delay-seconds is an integer: write whole numbers without a decimal point
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _check_times(times):
+    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
+        raise ValueError(f"times must be a count >= 0 or None, not {times!r}")
+
+
+def _check_delay(delay):
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
+        raise ValueError(f"delay must be a number of seconds >= 0, not {delay!r}")
+
+
+def _variant(kind, variant):
+    """The variant of a fault: ``truncated`` ones default to ``"close"``, the other kinds take none."""
+    if kind != "truncated":
+        if variant is not None:
+            raise ValueError("variant only applies to the truncated fault")
+        return None
+    variant = variant or "close"
+    if variant not in _TRUNCATION_VARIANTS:
+        raise ValueError(f"truncated variant must be one of {_TRUNCATION_VARIANTS}, not {variant!r}")
+    return variant
 
 
 def _endpoint_paths(endpoint):
@@ -267,18 +289,11 @@ class FaultInjector:
         kind = str(fault)
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose among {', '.join(FAULTS)}")
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
-            raise ValueError(f"times must be a count >= 0 or None, not {times!r}")
+        _check_times(times)
         if retry_after is not None and not _is_frontend(kind):
             raise ValueError(f"retry_after only applies to the faults {', '.join(map(str, FRONTEND_STATUSES))}")
-        if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
-            raise ValueError(f"delay must be a number of seconds >= 0, not {delay!r}")
-        if kind == "truncated":
-            variant = variant or "close"
-            if variant not in _TRUNCATION_VARIANTS:
-                raise ValueError(f"truncated variant must be one of {_TRUNCATION_VARIANTS}, not {variant!r}")
-        elif variant is not None:
-            raise ValueError("variant only applies to the truncated fault")
+        _check_delay(delay)
+        variant = _variant(kind, variant)
         handle = Fault(self, kind, paths=_endpoint_paths(endpoint), ids=_id_set(ids), times=times,
                        retry_after=_retry_after_text(retry_after), delay=delay, variant=variant)
         with self._lock:

@@ -521,21 +521,10 @@ def raw_scan(table, positions, columns="*", limit=NLIMIT, ifkey=False):
     dict of str to dict of str to str
         Row key -> column -> text, in scan order.
     """
-    trimmed = _java_trim(columns)
-    entries = [] if "*" in trimmed or trimmed == "" else [e for e in columns.split(",") if ":" in e]
-    if entries:
-        server = table._requested(columns)
-        if server is None:
-            return {}  # NoSuchColumnFamilyException: the scan fails (inferred, not observed)
-        # HBase only returns rows holding one of the requested cells
-        keep = np.zeros(len(positions), dtype=bool)
-        for col in server:
-            keep |= table.present(col, positions)
-        positions = positions[keep]
-        candidates = server
-    else:
-        # no addColumn at all: HBase sends every cell, Lomikel's substring test sorts them out
-        candidates = tuple(table.schema)
+    scanned = _hbase_cells(table, positions, columns)
+    if scanned is None:
+        return {}  # NoSuchColumnFamilyException: the scan fails (inferred, not observed)
+    positions, candidates = scanned
     if limit is not None:
         positions = positions[: max(limit, 0)]
     shown = [col for col in candidates if "*" in columns or col in columns]
@@ -547,6 +536,30 @@ def raw_scan(table, positions, columns="*", limit=NLIMIT, ifkey=False):
             row["key:key"] = key
         rows[key] = dict(sorted(row.items()))  # Lomikel's TreeMap
     return rows
+
+
+def _hbase_cells(table, positions, columns):
+    """
+    The rows and cells HBase sends for a filter string, before Lomikel's substring test.
+
+    Returns
+    -------
+    (numpy.ndarray, tuple of str) or None
+        Positions of the rows sent and the columns requested; None for an unknown family.
+    """
+    trimmed = _java_trim(columns)
+    entries = [] if "*" in trimmed or trimmed == "" else [e for e in columns.split(",") if ":" in e]
+    if not entries:
+        # no addColumn at all: HBase sends every cell, Lomikel's substring test sorts them out
+        return positions, tuple(table.schema)
+    server = table._requested(columns)
+    if server is None:
+        return None
+    # HBase only returns rows holding one of the requested cells
+    keep = np.zeros(len(positions), dtype=bool)
+    for col in server:
+        keep |= table.present(col, positions)
+    return positions[keep], server
 
 
 class Store:

@@ -8,7 +8,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run from a source checkout without installing
 
 from astroquery_fink.testing import create_app  # noqa: E402
-from astroquery_fink.testing.skymap import EVENT_NAME, bayestar_bytes  # noqa: E402
+from astroquery_fink.testing.services.gracedb import EVENT_NAME, bayestar_bytes  # noqa: E402
 
 MAX_BYTES = 60_000
 FP_ID = "313761043604045880"

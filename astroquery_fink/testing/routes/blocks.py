@@ -2,7 +2,7 @@
 
 from flask import jsonify
 
-from ..tags import BLOCKS
+from ..services.tag_lists import BLOCKS
 
 PATH = "/api/v1/blocks"
 DESCRIPTION = None  # no description page: a bare GET answers the blocks too

@@ -4,8 +4,8 @@ import io
 
 from flask import jsonify, send_file
 
-from .. import cutouts
 from ..dataset import TABLES
+from ..services import cutout_service
 from ..store import decode
 from ._base import error_response
 
@@ -59,11 +59,11 @@ def respond(payload, ctx):
     # the cutout service gets the archive path after the namenode port
     hdfs_path = frame["r:hdfs_path"].to_numpy()[0].split(":8020")[1]
     if output_format == "FITS":
-        return _attachment(cutouts.cutout_service(ctx.store, hdfs_path, kind, "FITS"), "application/octet-stream",
-                           filename)
-    arrays = cutouts.cutout_service(ctx.store, hdfs_path, kind, "array")
+        fits_file = cutout_service.cutout_service(ctx.store, hdfs_path, kind, "FITS")
+        return _attachment(fits_file, "application/octet-stream", filename)
+    arrays = cutout_service.cutout_service(ctx.store, hdfs_path, kind, "array")
     if output_format == "array":
         if kind != "All":
             return jsonify({f"b:cutout{kind}": arrays[0]})
         return jsonify({"b:cutoutScience": arrays[0], "b:cutoutTemplate": arrays[1], "b:cutoutDifference": arrays[2]})
-    return _attachment(cutouts.render_png(arrays[0], payload), "image/png", filename)
+    return _attachment(cutout_service.render_png(arrays[0], payload), "image/png", filename)

@@ -6,8 +6,8 @@ import pandas as pd
 from flask import Response
 
 from ..dataset import TABLES
-from ..resolvers import sesame_xml
 from ..serialize import send_tabular_data
+from ..services.resolvers import sesame_xml
 from ..store import raw_scan
 from . import sso
 from ._base import tabular_response

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from astropy.time import Time
 
-from .. import skymap
 from ..dataset import TABLES
 from ..pixels import scan_pixels
+from ..services import gracedb
 from ..store import decode
 from ._base import tabular_response
 
@@ -23,7 +23,7 @@ def _map_bytes(payload):
         # the server eval()s the repr of the bytes; literal_eval reads the same literal safely
         return ast.literal_eval(payload["bayestar"]), None
     if "event_name" in payload:
-        status, content = skymap.gracedb(payload["event_name"])
+        status, content = gracedb.gracedb(payload["event_name"])
         return (content, None) if status == 200 else (None, content)
     # neither argument (the documented `file` included): the map variable is unbound, 500
     raise LookupError("no bayestar map in the payload")
@@ -50,12 +50,12 @@ def respond(payload, ctx):
         # a GraceDB error is a 200 with a one-row table holding its body, [{"status": <body>}]
         return tabular_response(pd.DataFrame([{"status": failure}]), payload, ctx)
     threshold = float(payload["credible_level"])
-    prob, header = skymap.read_map(gzipped)
-    levels = skymap.credible_levels(prob)
+    prob, header = gracedb.read_map(gzipped)
+    levels = gracedb.credible_levels(prob)
     table = ctx.store[TABLES["conesearch"]]
     # the NSIDE-1024 pixels at or below the threshold, among those that hold rows
     candidates = np.unique([int(key.split("_", 1)[0]) for key in table.keys])
-    pixels = candidates[skymap.pixel_levels(levels, candidates) <= threshold]
+    pixels = candidates[gracedb.pixel_levels(levels, candidates) <= threshold]
     positions, returned = scan_pixels(table, pixels, "*", ctx.nlimit)
     # the ZTF decoder, truncated: typed, no null-filling, no grouping, no sorting
     frame = decode(table, positions, returned, truncated=True, sort=False, pandas_major=ctx.pandas_major)

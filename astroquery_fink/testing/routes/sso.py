@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 from flask import Response
 
-from .. import solar_system
 from ..dataset import TABLES
+from ..services import solar_system
 from ..store import decode, java_hashmap_order
 from ._base import error_response, tabular_response
 
@@ -99,19 +99,42 @@ def extract(payload, ctx):
     with_residuals = _flag(payload, "withResiduals")
     # residuals are not computed in 3.5.0 (commented out): withResiduals only switches the ephemerides on
     with_ephem = with_residuals or _flag(payload, "withEphem")
-    if truncated and "r:packed_primary_provisional_designation" not in cols:
-        cols += ",r:packed_primary_provisional_designation"
-    if truncated and with_ephem and "r:midpointMjdTai" not in cols:
-        cols += ",r:midpointMjdTai"
-    if truncated and with_ephem and "r:psfFlux" not in cols:
-        cols += ",r:psfFlux"
+    if truncated:
+        cols = _with_needed_columns(cols, with_ephem)
 
     n_or_d = str(payload["n_or_d"])
     many = "," in n_or_d
     ids = [i.strip() for i in n_or_d.split(",")] if many else [n_or_d.strip()]
     if many and with_residuals:
         return error_response("You cannot request residuals for a list object names.\n")
+    resolved = _resolve_all(ids)
+    if isinstance(resolved, Response):
+        return resolved
+    packed, names = resolved
+    frame = _scan_aliases(ctx, packed, cols, truncated)
+    if frame is None:
+        return pd.DataFrame()
+    frame["f:sso_name"] = frame["r:packed_primary_provisional_designation"].apply(lambda x: names[x])
+    if with_ephem:
+        frame = with_ephemerides(frame)
+        if "i:magpsf_red" not in frame.columns:
+            return error_response("We could not obtain the ephemerides information. Check Miriade availabilities.")
+    return frame
 
+
+def _with_needed_columns(cols, with_ephem):
+    """A column list completed with what the route needs: the designation, and the ephemerides' inputs."""
+    needed = ["r:packed_primary_provisional_designation"]
+    if with_ephem:
+        needed += ["r:midpointMjdTai", "r:psfFlux"]
+    for name in needed:
+        if name not in cols:
+            cols += "," + name
+    return cols
+
+
+def _resolve_all(ids):
+    """(packed designations, packed -> quaero name) of the requested objects, or the error answer."""
     packed, names = [], {}
     for id_ in ids:
         sso_name, aliases = resolve_packed(id_)
@@ -122,21 +145,19 @@ def extract(payload, ctx):
                 f"We have found 0 packed designation in the aliases for the object {id_} according to quaero.\n")
         packed += aliases
         names.update(dict.fromkeys(aliases, sso_name))
+    return packed, names
 
+
+def _scan_aliases(ctx, packed, cols, truncated):
+    """The decoded alerts of the packed designations (None when there is none)."""
     table = ctx.store[TABLES["sso"]]
     scans = [table.scan(f"{alias[1:3]}_{alias}_", cols, ctx.nlimit) for alias in packed]
     positions = list(dict.fromkeys(p for scan in scans for p in scan.positions))
     if not positions:
-        return pd.DataFrame()
+        return None
     # the scans are merged in a Python dict, a Java HashMap for the decoder
     positions = np.asarray(positions)[java_hashmap_order([table.keys[i] for i in positions])]
-    frame = decode(table, positions, scans[0].columns, truncated=truncated, pandas_major=ctx.pandas_major)
-    frame["f:sso_name"] = frame["r:packed_primary_provisional_designation"].apply(lambda x: names[x])
-    if with_ephem:
-        frame = with_ephemerides(frame)
-        if "i:magpsf_red" not in frame.columns:
-            return error_response("We could not obtain the ephemerides information. Check Miriade availabilities.")
-    return frame
+    return decode(table, positions, scans[0].columns, truncated=truncated, pandas_major=ctx.pandas_major)
 
 
 def respond(payload, ctx):

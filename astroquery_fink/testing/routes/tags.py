@@ -4,8 +4,8 @@ import numpy as np
 from astropy.time import Time
 from flask import jsonify
 
+from ..services.tag_lists import TAGS, table_name
 from ..store import decode
-from ..tags import TAGS, table_name
 from ._base import tabular_response, text_response
 
 PATH = "/api/v1/tags"

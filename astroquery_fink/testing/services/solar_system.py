@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .store import row_key
+from ..generate_helpers import BAND_NOISE, BANDS, Columns, ObjectSpec, source_columns, unique_ids
+from ..store import row_key
 
 __all__ = [
     "SolarSystemObject",
@@ -42,7 +43,6 @@ _GALACTIC = np.array([
 ])
 # typical S-type colours relative to V, per LSST band
 _BAND_COLOUR = {"u": 1.35, "g": 0.38, "r": -0.18, "i": -0.33, "z": -0.38, "y": -0.42}
-_BANDS = "ugrizy"
 
 
 @dataclass(frozen=True)
@@ -418,28 +418,26 @@ def tables(rng):
     resolver : pandas.DataFrame
         One row per object keyed ``{ssObjectId[-3:]}_{ssObjectId}`` (latest alert's diaSourceId).
     """
-    from .dataset import _Columns, _Object, _source_columns, _unique_ids
-
     seen = [sso for sso in SSO_OBJECTS if sso.n_alerts]
     times = [_visit_times(rng, sso, sso.n_alerts) for sso in seen]
     all_t = np.concatenate(times)
-    ids = _unique_ids(rng, len(all_t), 169_000_000_000_000_000, 171_000_000_000_000_000)
+    ids = unique_ids(rng, len(all_t), 169_000_000_000_000_000, 171_000_000_000_000_000)
     ids = ids[np.argsort(np.argsort(all_t, kind="stable"), kind="stable")]  # ids grow with time
-    cols, keys, resolver = _Columns(), [], {}
+    cols, keys, resolver = Columns(), [], {}
     start = 0
     for sso, t in zip(seen, times, strict=True):
         n = len(t)
         eph = ephemeris(sso, t)
         band = rng.choice(6, size=n, p=[0.03, 0.2, 0.32, 0.3, 0.1, 0.05])
         light = 0.15 * np.sin(2 * np.pi * t / rng.uniform(0.2, 0.5) + rng.uniform(0, 6.3))
-        mag = eph["v_mag"] + np.asarray([_BAND_COLOUR[_BANDS[b]] for b in band]) + light
+        mag = eph["v_mag"] + np.asarray([_BAND_COLOUR[BANDS[b]] for b in band]) + light
         flux = 10 ** ((31.4 - mag) / 2.5)
-        err = np.hypot(np.array([420.0, 180.0, 150.0, 190.0, 290.0, 520.0])[band], 0.02 * flux)
+        err = np.hypot(BAND_NOISE[band], 0.02 * flux)
         flux = flux + rng.normal(0, 1, n) * err
         fp = {"t": t, "band": band, "flux": flux, "err": err}
-        stand_in = _Object("0", "sso", 0.0, 0.0, n, n, float(t[0]), float(t[-1] - t[0]), "Unknown")
-        per_object = _Columns()
-        _source_columns(rng, per_object, stand_in, fp, np.arange(n), ids[start:start + n], np.zeros(6))
+        stand_in = ObjectSpec("0", "sso", 0.0, 0.0, n, n, float(t[0]), float(t[-1] - t[0]), "Unknown")
+        per_object = Columns()
+        source_columns(rng, per_object, stand_in, fp, np.arange(n), ids[start:start + n], np.zeros(6))
         # a moving object: measured position = ephemeris + astrometric noise, no diaObject
         ra = eph["ra"] + rng.normal(0, 0.08 / 3600, n) / np.cos(np.radians(eph["dec"]))
         dec = eph["dec"] + rng.normal(0, 0.08 / 3600, n)

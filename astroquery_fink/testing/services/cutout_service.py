@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from .store import row_key
+from ..store import row_key
 
 __all__ = [
     "TABLE_SCHEMA",
@@ -68,7 +68,7 @@ def cutout_table(frames):
 @functools.lru_cache(maxsize=4)
 def _alert_index(store):
     """diaSourceId -> (psfFlux, templateFlux, ra, dec) over every diaSource table of a store."""
-    from .dataset import TABLES
+    from ..dataset import TABLES
 
     index = {}
     for name in (TABLES["sources"], TABLES["sso"]):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from .store import row_key
+from ..store import row_key
 
 __all__ = ["TAGS", "BLOCKS", "table_name", "tag_tables", "TAG_RULES"]
 
