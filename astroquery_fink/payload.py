@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import Angle, BaseCoordinateFrame, SkyCoord
+from astropy.coordinates.name_resolve import NameResolveError
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 from astroquery.utils import commons
@@ -242,9 +243,12 @@ def normalize_coordinates(coordinates):
     if isinstance(coordinates, (SkyCoord, BaseCoordinateFrame)):
         sky = coordinates
     else:
+        if isinstance(coordinates, str) and not coordinates.strip():
+            # astroquery would send an empty name to the name resolver
+            raise InvalidQueryError("coordinates is an empty string: give a SkyCoord, 'ra dec' or an object name.")
         try:
             sky = commons.parse_coordinates(coordinates)
-        except (ValueError, TypeError, u.UnitsError) as error:
+        except (ValueError, TypeError, u.UnitsError, NameResolveError) as error:
             raise InvalidQueryError(f"could not read coordinates {coordinates!r}: {error}") from error
     if not sky.isscalar:
         raise InvalidQueryError(f"coordinates must be a single position, got {len(sky)}.")

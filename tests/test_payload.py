@@ -14,6 +14,7 @@ from astroquery_fink.payload import (
     cone_payload,
     cutout_payload,
     ids_payload,
+    normalize_coordinates,
     resolver_payload,
     schema_payload,
     skymap_payload,
@@ -140,3 +141,9 @@ def test_errors_carry_status_url_and_server_message():
     assert isinstance(crashed, FinkRemoteServiceError) and isinstance(crashed, RemoteServiceError)
     assert (refused.status, refused.url, refused.server_message) == (400, "https://fink.test/api/v1/fp", "bad id")
     assert (crashed.status, crashed.server_message) == (500, "Internal Server Error")
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_blank_coordinates_refused_before_any_name_resolution(text):
+    with pytest.raises(InvalidQueryError, match="empty string"):
+        normalize_coordinates(text)
