@@ -33,19 +33,21 @@ _KEY_ARGUMENTS = ("params", "data", "headers", "files", "timeout", "json")
 _PARTIAL_SUFFIX = ".part"
 
 
-def cached_request(client, method, url, options, fetch):
+def cached_request(client, method, url, options):
     """
-    The answer to a request from ``client``'s cache, else from ``fetch()``, then cached.
+    The answer to a request of ``client`` from its cache, else from the server, then cached.
 
-    ``options`` are the keyword arguments of `astroquery.query.BaseQuery._request`; the entry
-    is the one astroquery would use for them. ``client._last_query`` names it afterwards, so
-    that the caller can evict an answer it could not read.
+    ``options`` are the arguments given to `astroquery.query.BaseQuery._request` by name; the
+    entry and the request sent are the ones astroquery would use for them. ``client._last_query``
+    names the entry afterwards, so that the caller can evict an answer it could not read.
     """
     query = AstroQuery(method, url, **{name: options.get(name) for name in _KEY_ARGUMENTS})
     path = query.request_file(client.cache_location)
     response = read_entry(path, cache_conf.cache_timeout)
     if response is None:
-        response = fetch()
+        response = query.request(client._session, stream=options.get("stream", False), auth=options.get("auth"),
+                                 verify=options.get("verify", True),
+                                 allow_redirects=options.get("allow_redirects", True), json=options.get("json"))
         if response.status_code == 200:
             write_entry(response, path)
     client._last_query = query

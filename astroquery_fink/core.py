@@ -1,4 +1,5 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
+import inspect
 import logging
 import time
 import warnings
@@ -30,6 +31,9 @@ from .payload import (
 from .results import SERVER_SCAN_LIMIT
 
 __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
+
+# how astroquery's `_request` takes its arguments, to read them however they were passed
+_REQUEST_SIGNATURE = inspect.signature(BaseQuery._request)
 
 class FinkClass(BaseQuery):
     """
@@ -73,16 +77,16 @@ class FinkClass(BaseQuery):
             return super()._response_hook(response, *args, **kwargs)
         return None
 
-    def _request(self, method, url, **options):
+    def _request(self, method, url, *args, **kwargs):
         # a cached request goes through astroquery_fink.cache, whose entries survive damage and
         # concurrent writers; anything else (no cache, a download to a file) is astroquery's own
-        use_cache = options.pop("cache", None)
+        options = _REQUEST_SIGNATURE.bind(self, method, url, *args, **kwargs).arguments
+        use_cache = options.get("cache")
         if use_cache is None:
             use_cache = cache_conf.cache_active
         if not use_cache or options.get("save"):
-            return super()._request(method, url, cache=use_cache, **options)
-        return cached_request(self, method, url, options,
-                              lambda: super(FinkClass, self)._request(method, url, cache=False, **options))
+            return super()._request(method, url, *args, **kwargs)
+        return cached_request(self, method, url, options)
 
     def clear_cache(self):
         """Remove all cache files, with the temporary files of writers interrupted before they finished."""

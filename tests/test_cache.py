@@ -10,7 +10,7 @@ from astroquery import cache_conf
 from astroquery.exceptions import TableParseError
 
 from astroquery_fink import FinkClass
-from astroquery_fink.cache import cached_request, read_entry, write_entry
+from astroquery_fink.cache import read_entry, write_entry
 
 from .recorded import assert_same_table
 
@@ -136,14 +136,16 @@ def test_malformed_answer_is_not_cached(replica, fink):
     assert sent(replica) == 2
 
 
-def test_error_answers_are_never_written(tmp_path):
+def test_error_answers_are_never_written(tmp_path, monkeypatch):
     client = FinkClass(server="http://fink.example.org")
     client.cache_location = tmp_path
     for status in (400, 404, 500, 503):
-        cached_request(client, "POST", client.server + FP, {"json": {"status": status}},
-                       lambda status=status: a_response(b"error page", status))
+        monkeypatch.setattr(requests.Session, "request", lambda *args, status=status, **kwargs:
+                            a_response(b"error page", status))
+        response = client._request("POST", client.server + FP, json={"status": status}, cache=True)
+        assert response.status_code == status
+        assert client._last_query is not None  # still named, for the caller to evict
     assert list(tmp_path.iterdir()) == []
-    assert client._last_query is not None  # still named, for the caller to evict
 
 
 class _DuplicateColumns(http.server.BaseHTTPRequestHandler):
