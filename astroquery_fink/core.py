@@ -1,13 +1,15 @@
 """The Fink/LSST query class: one public method per REST endpoint, each a thin wrapper."""
+import inspect
 import logging
 import time
 import warnings
 
-from astroquery import log
+from astroquery import cache_conf, log
 from astroquery.exceptions import NoResultsWarning
 from astroquery.query import BaseQuery
 
 from . import __version__, conf, query, results
+from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
@@ -29,6 +31,9 @@ from .payload import (
 from .results import SERVER_SCAN_LIMIT
 
 __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
+
+# how astroquery's `_request` takes its arguments, to read them however they were passed
+_REQUEST_SIGNATURE = inspect.signature(BaseQuery._request)
 
 class FinkClass(BaseQuery):
     """
@@ -71,6 +76,22 @@ class FinkClass(BaseQuery):
         if log.isEnabledFor(logging.DEBUG):
             return super()._response_hook(response, *args, **kwargs)
         return None
+
+    def _request(self, method, url, *args, **kwargs):
+        # a cached request goes through astroquery_fink.cache, whose entries survive damage and
+        # concurrent writers; anything else (no cache, a download to a file) is astroquery's own
+        options = _REQUEST_SIGNATURE.bind(self, method, url, *args, **kwargs).arguments
+        use_cache = options.get("cache")
+        if use_cache is None:
+            use_cache = cache_conf.cache_active
+        if not use_cache or options.get("save"):
+            return super()._request(method, url, *args, **kwargs)
+        return cached_request(self, method, url, options)
+
+    def clear_cache(self):
+        """Remove all cache files, with the temporary files of writers interrupted before they finished."""
+        super().clear_cache()
+        remove_partial_files(self.cache_location)
 
     @property
     def server(self):
