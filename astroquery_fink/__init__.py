@@ -53,6 +53,22 @@ class Conf(_config.ConfigNamespace):
         120.0,
         "Total seconds spent waiting between the attempts of one request.",
     )
+    # A 10 000-id call is 100 requests, 2 at a time: a few minutes on the public service.
+    max_total_time = _config.ConfigItem(
+        3600.0,
+        "Time limit in seconds for one call (all its requests, retries and waits); inf removes it.",
+    )
+    # The largest real answer, 100 ids x 10 000 rows x every column of /api/v1/sources, is about
+    # 3.6 GB in JSON and 2.9 GB in VOTable (benchmarks/README.md): 8 GiB leaves room.
+    max_response_bytes = _config.ConfigItem(
+        8 * 2**30,
+        "Largest answer in bytes, as received and after decompression; larger ones are refused.",
+    )
+    # Real answers compress 3x (CSV) to 10x (JSON); a gzip bomb reaches 1000x.
+    max_compression_ratio = _config.ConfigItem(
+        100.0,
+        "Largest ratio of decompressed to received bytes of a compressed answer (past its first MiB).",
+    )
 
 
 conf = Conf()

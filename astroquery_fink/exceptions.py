@@ -1,9 +1,9 @@
 """Errors and warnings of astroquery_fink beyond astroquery's own."""
 from astropy.utils.exceptions import AstropyWarning
-from astroquery.exceptions import InvalidQueryError, RemoteServiceError
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TableParseError
 
-__all__ = ["FinkInvalidQueryError", "FinkRemoteServiceError", "IncompleteResultError", "IncompleteResultWarning",
-           "UnexpectedValuesWarning"]
+__all__ = ["FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError", "ResponseTooLargeError",
+           "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning", "UnexpectedValuesWarning"]
 
 
 class _ServerFacts:
@@ -33,6 +33,39 @@ class FinkInvalidQueryError(_ServerFacts, InvalidQueryError):
 
 class FinkRemoteServiceError(_ServerFacts, RemoteServiceError):
     """The Fink API failed (HTTP 5xx, other 4xx) or could not be reached."""
+
+
+class FinkLimitError(TableParseError):
+    """
+    An answer goes beyond one of the client's limits; raise the setting named to accept it.
+
+    Attributes
+    ----------
+    setting : str
+        The configuration item that sets the limit (``"max_response_bytes"`` is ``conf.max_response_bytes``).
+    limit : float
+        The limit in force.
+    url : str or None
+        The URL that was asked.
+    """
+
+    def __init__(self, message, *, setting, limit, url=None):
+        super().__init__(message)
+        self.setting = setting
+        self.limit = limit
+        self.url = url
+
+
+class ResponseTooLargeError(FinkLimitError):
+    """
+    An answer is larger than ``conf.max_response_bytes``, or decompresses beyond ``conf.max_compression_ratio``.
+
+    Nothing of it is kept: it is refused from its ``Content-Length``, or as soon as the bytes read pass the limit.
+    """
+
+
+class InvalidServerError(InvalidQueryError, ValueError):
+    """The server setting (``conf.server`` or ``FinkClass(server=...)``) is not an http(s) URL."""
 
 
 class IncompleteResultError(RemoteServiceError):

@@ -7,17 +7,19 @@ place `decode_table` is called), then completes, orders and annotates the table 
 one HTTP exchange under all of them, and the one place an answer is evicted from astroquery's
 cache: whenever it is not handed back to the caller.
 """
+import http.client
 import json
 from dataclasses import dataclass
 from functools import partial
 
 import requests
+import urllib3
 from astropy.table import Table
 from astroquery import log
 from astroquery.exceptions import TableParseError
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
-from . import conf, results
+from . import conf, results, transport
 from .annotate import annotate, complete_columns
 from .batch import IdAnswers, fetch_ids
 from .columns import column_kinds
@@ -65,45 +67,100 @@ def exchange(client, method, endpoint, payload, *, cache, read):
     Send one request, retrying transient failures, and return ``read(response)`` of its 200 answer.
 
     Connection errors, timeouts, bodies cut short and HTTP 429/502/503/504 are retried with
-    backoff (``conf.max_retries``, ``conf.retry_backoff``, ``conf.retry_max_wait``); any other
-    non-200 answer raises `~astroquery_fink.errors.error_for_response`. An answer that is not
-    handed back (a failure, or one ``read`` refuses) is removed from the cache, so that a retry
-    or a later call asks the server again.
+    backoff (``conf.max_retries``, ``conf.retry_backoff``, ``conf.retry_max_wait``); a server that
+    cannot be reached at all is tried once more only. Any other non-200 answer raises
+    `~astroquery_fink.errors.error_for_response`. Each answer must arrive whole within the client's
+    ``timeout``, and the whole call within ``conf.max_total_time`` (`astroquery_fink.transport`);
+    every failure of the transport becomes an astroquery exception naming the server. An answer
+    that is not handed back (a failure, or one ``read`` refuses) is removed from the cache, so that
+    a retry or a later call asks the server again.
     """
-    url = client.server + API + endpoint
+    server = transport.checked_server(client.server)
+    url = server + API + endpoint
+    transport.guard(client._session)
+    with transport.call_deadline() as call:
+        tries = []
 
-    def attempt():
-        response = client._request(method, url, json=payload, timeout=client.timeout, cache=cache)
+        def attempt():
+            if call.expired():
+                raise _out_of_time(server, endpoint, call, tries)
+            limit, setting = min((client.timeout, "timeout"), (call.remaining(), "conf.max_total_time"))
+            tries.append(transport.Deadline(limit, setting))
+            with transport.answering(tries[-1]):
+                response = client._request(method, url, json=payload, timeout=limit, cache=cache)
+            try:
+                if response.status_code != 200:
+                    raise error_for_response(response.status_code, response.content, url)
+                return _Attempt(response, value=read(response))
+            except Exception as error:
+                _evict(client)
+                if response.status_code in RETRY_STATUSES:
+                    return _Attempt(response, error=error)
+                raise
+
+        policy = RetryPolicy(max_retries=int(conf.max_retries), backoff=float(conf.retry_backoff),
+                             max_wait=float(conf.retry_max_wait), sleep=client._sleep, time_left=call.remaining)
         try:
-            if response.status_code != 200:
-                raise error_for_response(response.status_code, response.content, url)
-            return _Attempt(response, value=read(response))
-        except Exception as error:
-            _evict(client)
-            if response.status_code in RETRY_STATUSES:
-                return _Attempt(response, error=error)
-            raise
-
-    policy = RetryPolicy(max_retries=int(conf.max_retries), backoff=float(conf.retry_backoff),
-                         max_wait=float(conf.retry_max_wait), sleep=client._sleep)
-    try:
-        outcome = policy.run(attempt, lambda answer: answer.error is not None)
-    except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-        raise _transport_error(client, endpoint, url, error) from error
+            outcome = policy.run(attempt, lambda answer: answer.error is not None)
+        except _TRANSPORT_FAILURES as error:
+            if isinstance(error, requests.Timeout) and policy.out_of_time:
+                raise _out_of_time(server, endpoint, call, tries) from error
+            raise _transport_error(server, endpoint, url, error, call, tries) from error
     if outcome.error is not None:
         raise outcome.error
     return outcome.value
 
 
-def _transport_error(client, endpoint, url, error):
-    """The astroquery exception for a request that got no whole answer."""
+#: What the transport can raise besides astroquery's own exceptions: all mapped by `_transport_error`.
+_TRANSPORT_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException)
+
+
+def _attempts(call, tries):
+    return f"{len(tries)} attempt{'s' if len(tries) != 1 else ''} in {call.elapsed():.1f} s"
+
+
+def _out_of_time(server, endpoint, call, tries):
+    """The exception of a call that passed ``conf.max_total_time``."""
+    return AstroqueryTimeoutError(
+        f"the call to {server}{API}{endpoint} gave up after {call.elapsed():.1f} s of its {call.limit:g} s limit "
+        f"(conf.max_total_time), with no time left for another attempt ({_attempts(call, tries)}). Ask for less, "
+        "or raise the limit.")
+
+
+def _transport_error(server, endpoint, url, error, call, tries):
+    """The astroquery exception for a request that got no whole answer, naming the server."""
     if isinstance(error, requests.Timeout):
+        last = tries[-1] if tries else transport.Deadline(call.limit, "conf.max_total_time")
+        if last.setting == "conf.max_total_time":
+            return _out_of_time(server, endpoint, call, tries)
         return AstroqueryTimeoutError(
-            f"{client.server} did not answer {API + endpoint} within {client.timeout:g} s. Ask for less (fewer "
-            "ids, columns or a smaller region), or raise the limit with conf.timeout or FinkClass(timeout=...).")
+            f"{server} did not answer {API + endpoint} within {last.limit:g} s (the last attempt stopped after "
+            f"{last.elapsed():.1f} s; {_attempts(call, tries)}). Ask for less (fewer ids, columns or a smaller "
+            "region), or raise the limit with conf.timeout or FinkClass(timeout=...).")
+    if isinstance(error, transport.RefusedRedirect):
+        return FinkRemoteServiceError(f"the Fink API at {server} answered with a redirect: {error}", url=url)
+    if isinstance(error, requests.TooManyRedirects):
+        return FinkRemoteServiceError(f"the Fink API at {server} redirected {url} more than "
+                                      f"{transport.MAX_REDIRECTS} times (a redirect loop?)", url=url)
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return FinkRemoteServiceError(f"the answer of {url} could not be decompressed: {_reason(error)}", url=url)
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return FinkRemoteServiceError(f"the answer of {url} was cut short: {_reason(error)}", url=url)
     if isinstance(error, requests.ConnectionError):
-        return FinkRemoteServiceError(f"the connection to the Fink API at {client.server} failed: {error}", url=url)
-    return FinkRemoteServiceError(f"the answer of {url} was cut short: {error}", url=url)
+        return FinkRemoteServiceError(f"the connection to the Fink API at {server} failed: {_reason(error)} "
+                                      f"({_attempts(call, tries)})", url=url)
+    return FinkRemoteServiceError(f"the request to the Fink API at {server} failed: {_reason(error)}", url=url)
+
+
+def _reason(error):
+    """The words of a transport failure, without urllib3's wrappers (pool, connection object)."""
+    cause = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
+    cause = getattr(cause, "reason", cause) or cause
+    text = str(cause)
+    # "<urllib3.connection.HTTPConnection object at 0x...>: Failed to establish ...", "HTTPConnectionPool(...): ..."
+    if text.startswith(("<", "HTTP")) and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text
 
 
 def _evict(client):
@@ -198,13 +255,15 @@ def query_table(client, endpoint, payload, *, cache, verbose=True, on_error="rai
 
     A payload with ``diaObjectId`` is sent as requests of at most ``conf.max_ids_per_request``
     ids (`astroquery_fink.batch.fetch_ids`); failed requests are reported as ``on_error`` asks.
+    All of them share one deadline, ``conf.max_total_time``.
     """
     key = column_key(endpoint, payload)
-    fetch = partial(fetch_table, endpoint=endpoint, cache=cache, key=key)
-    if "diaObjectId" in payload:
-        answers = fetch_ids(fetch, client, payload, verbose=verbose, on_error=on_error)
-    else:
-        answers = IdAnswers(fetch(client, payload))
+    with transport.call_deadline() as call:  # conf.max_total_time covers every request of the call
+        fetch = transport.within(call, partial(fetch_table, endpoint=endpoint, cache=cache, key=key))
+        if "diaObjectId" in payload:
+            answers = fetch_ids(fetch, client, payload, verbose=verbose, on_error=on_error)
+        else:
+            answers = IdAnswers(fetch(client, payload))
     table = finish_table(answers.table, endpoint, payload, key=key, url=client.server + API + endpoint)
     results.check_result(table, endpoint, payload, failed_ids=answers.failed_ids)
     results.report_failures(table, endpoint, answers.failures, answers.requests, on_error)

@@ -5,8 +5,9 @@ import time
 from dataclasses import dataclass, field
 
 import requests
+import urllib3
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds", "unreachable", "UNREACHABLE_RETRIES"]
 
 #: Answers worth another try: rate limiting and the front end's gateway errors (the user docs
 #: speak of 503/504 answers from the front end). A 500 is the server's code crashing on the
@@ -15,6 +16,18 @@ RETRY_STATUSES = (429, 502, 503, 504)
 #: Failures before a whole answer arrived that are worth another try: no connection, no answer in
 #: time, or a body cut short (the connection closed before the announced length).
 RETRY_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+#: Further attempts when the server cannot be reached at all (connection refused, unknown host): one, in case
+#: it was restarting; a longer ladder would only make the user wait for the same answer.
+UNREACHABLE_RETRIES = 1
+
+
+def unreachable(error):
+    """Whether ``error`` says that no connection could be made (refused, no route, name not resolved)."""
+    if not isinstance(error, requests.ConnectionError) or isinstance(error, requests.Timeout):
+        return False
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def retry_after_seconds(response, now=None):
@@ -50,6 +63,8 @@ class RetryPolicy:
         Total seconds the policy may spend waiting over one request.
     sleep, random : callable
         Injected for tests (`time.sleep` and `random.random` by default).
+    time_left : callable or None
+        Seconds left to the whole call (its deadline); no wait is started that would end past it.
     """
 
     max_retries: int = 5
@@ -57,6 +72,9 @@ class RetryPolicy:
     max_wait: float = 120.0
     sleep: object = field(default=time.sleep, repr=False)
     random: object = field(default=random.random, repr=False)
+    time_left: object = field(default=None, repr=False)
+    #: Whether the last decision to stop was for lack of time (``time_left``).
+    out_of_time: bool = field(default=False, repr=False)
 
     def delay(self, attempt, response=None):
         """Seconds to wait before attempt ``attempt + 1``: the server's Retry-After, else a jittered backoff."""
@@ -94,10 +112,17 @@ class RetryPolicy:
             if error is None and not should_retry(response):
                 return response
             pause = self.delay(attempt, response)
-            if attempt >= self.max_retries or waited + pause > self.max_wait:
+            if self._give_up(attempt, error, waited, pause):
                 if error is not None:
                     raise error
                 return response
             self.sleep(pause)
             waited += pause
             attempt += 1
+
+    def _give_up(self, attempt, error, waited, pause):
+        """No further attempt: retries spent (one only for an unreachable server), or no time left to wait."""
+        retries = min(self.max_retries, UNREACHABLE_RETRIES) if unreachable(error) else self.max_retries
+        out_of_time = self.time_left is not None and pause >= self.time_left()
+        self.out_of_time = out_of_time
+        return attempt >= retries or waited + pause > self.max_wait or out_of_time
