@@ -15,7 +15,7 @@ from astroquery.exceptions import TableParseError
 from .columns import KIND_DTYPES
 from .exceptions import UnexpectedValuesWarning
 from .fast_votable import read_tabledata
-from .limits import check, limit
+from .limits import UnverifiedAnswerWarning, check, limit
 
 __all__ = ["OUTPUT_FORMATS", "decode_table"]
 
@@ -373,7 +373,14 @@ def _check_media_type(content, output_format, content_type):
         )
 
 
-def decode_table(content, output_format, kinds=None, *, content_type=None):
+def _warn_unframed_csv(table):
+    warnings.warn(f"the csv answer ({len(table):,} rows) came without length framing (no Content-Length, not "
+                  "chunked) and csv has no end marker: an answer cut at a line end would read as a shorter "
+                  "table. Ask in votable, json or parquet, whose end is checked, to be sure it is complete.",
+                  UnverifiedAnswerWarning, stacklevel=3)
+
+
+def decode_table(content, output_format, kinds=None, *, content_type=None, framed=None):
     """
     Decode a tabular answer of the Fink API into a `~astropy.table.Table`.
 
@@ -395,11 +402,19 @@ def decode_table(content, output_format, kinds=None, *, content_type=None):
         even when every value is missing.
     content_type : str, optional
         The answer's Content-Type; when given, it must be one the format is served with.
+    framed : bool, optional
+        Whether the HTTP answer had length framing (``Content-Length`` or chunked transfer
+        encoding), which lets the transport notice a body cut short. ``False`` with a csv answer,
+        which has no end marker of its own, gives an
+        `~astroquery_fink.limits.UnverifiedAnswerWarning`; `None` (unknown) and ``True`` do not.
 
     Raises
     ------
     astroquery.exceptions.TableParseError
         If the body cannot be read in that format.
+    astroquery_fink.limits.DecodeLimitError
+        A `~astroquery.exceptions.TableParseError` raised when the answer declares more rows,
+        columns, cells or wider strings than the decoder limits allow (`astroquery_fink.limits`).
     """
     if content_type is not None:
         _check_media_type(content, output_format, content_type)
@@ -414,4 +429,7 @@ def decode_table(content, output_format, kinds=None, *, content_type=None):
         raise
     except Exception as error:  # any reader failure is a malformed answer, reported with its cause
         raise TableParseError(f"could not read the {output_format} answer of the Fink API: {error}") from error
-    return Table(columns, copy=False)
+    table = Table(columns, copy=False)
+    if output_format == "csv" and framed is False:
+        _warn_unframed_csv(table)
+    return table

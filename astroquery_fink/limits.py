@@ -18,9 +18,10 @@ characters. Raise a limit for one block of code with, e.g.::
 
 or for good with ``conf.max_rows = 20_000_000``.
 """
+from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import TableParseError
 
-__all__ = ["DEFAULTS", "DecodeLimitError", "limit", "check"]
+__all__ = ["DEFAULTS", "DecodeLimitError", "UnverifiedAnswerWarning", "limit", "check"]
 
 #: Setting name -> (default, what it bounds, unit). The settings are the items of the same
 #: names of `astroquery_fink.conf`; these defaults apply where conf lacks them.
@@ -79,3 +80,13 @@ def check(setting, size, what):
             f"{what} {size:,} {unit}, more than the {bound:,} allowed ({described}); if this answer is expected, "
             f"raise the limit with astroquery_fink.conf.{setting} (e.g. conf.set_temp({setting!r}, ...))",
             setting=setting, limit=bound, size=size)
+
+
+class UnverifiedAnswerWarning(AstropyWarning):
+    """
+    An answer was read whose completeness cannot be checked.
+
+    A csv answer has no end marker: cut at a line end (by the server, a proxy or a connection
+    closed without length framing) it reads as a complete, shorter table. VOTable, json and
+    parquet answers end with a closing tag, bracket or footer, and a cut one is refused.
+    """
