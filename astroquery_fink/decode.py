@@ -34,7 +34,7 @@ _INT, _FLOAT, _BOOL = KIND_DTYPES["int"], KIND_DTYPES["float"], KIND_DTYPES["boo
 # what a VOTable declares about the size of its table, found without parsing it.
 _FIELD_TAG = re.compile(rb"FIELD\b([^>]*)>")
 _ATTRIBUTE = re.compile(rb"""\b(datatype|arraysize)\s*=\s*["']([^"']*)["']""")
-_NROWS = re.compile(rb"""\bnrows\s*=\s*["']\s*\+?([0-9]+)""")
+_NROWS = re.compile(rb"""nrows\s*=\s*["']\s*\+?([0-9]+)""")  # no leading \b: a literal prefix scans fast
 # numpy bytes per item astropy stores for each datatype (unicode: 4 per character)
 _ITEM_BYTES = {"char": 4, "unicodeChar": 4, "double": 8, "long": 8, "float": 4, "int": 4, "short": 2,
                "unsignedByte": 1, "bit": 1, "boolean": 1, "floatComplex": 8, "doubleComplex": 16}
@@ -63,37 +63,38 @@ def _field_sizes(content):
     return sizes
 
 
-def _check_votable(content):
+def _check_declared(document, rows):
     """
-    Check what a VOTable declares against the decoder limits, before either reader allocates anything.
+    Check what a VOTable declares against the decoder limits, before a reader allocates anything.
 
-    Rows are the ``<TR`` tags (or a TABLE's larger ``nrows``, which astropy allocates up front);
-    columns the FIELD tags; the declared widths those of the FIELDs with an ``arraysize``.
+    ``document`` holds the FIELDs (the whole document, or the fast reader's header without its
+    rows), ``rows`` counts the row tags; a TABLE's larger ``nrows`` counts instead (astropy
+    allocates it up front). Upper bounds come from byte counts, exact counts only past a limit.
     """
-    # upper bounds first, from byte counts; exact counts only when a bound is over a limit
-    rows = content.count(b"<TR") + content.count(b":TR")
-    rows = max([rows, *(int(value) for value in _NROWS.findall(content))])
+    rows = max([rows, *(int(value) for value in _NROWS.findall(document))])
     check("max_rows", rows, "the votable answer holds")
-    fields = content.count(b"FIELD")
+    fields = document.count(b"FIELD")
     if fields > limit("max_columns"):
-        fields = sum(1 for match in _FIELD_TAG.finditer(content)
-                     if content[match.start() - 1:match.start()] in (b"<", b":"))
+        fields = sum(1 for match in _FIELD_TAG.finditer(document)
+                     if document[match.start() - 1:match.start()] in (b"<", b":"))
         check("max_columns", fields, "the votable answer declares")
     check("max_cells", rows * fields, "the votable answer holds")
     reserved = 0
-    for datatype, size in _field_sizes(content):
+    for datatype, size in _field_sizes(document):
         check("max_string_width", size, f"a {datatype} FIELD of the votable answer declares a width of")
         reserved += rows * size * _ITEM_BYTES.get(datatype, 8)
     check("max_string_bytes", reserved, "the declared widths of the votable answer reserve")
 
 
 def _read_votable(content):
-    _check_votable(content)
     # The vectorised reader handles what the server writes, ~10x faster than astropy; it
-    # returns None for anything it is not sure to read exactly as astropy would.
-    columns = read_tabledata(content)
+    # returns None for anything it is not sure to read exactly as astropy would. Both readers
+    # check the limits first: the fast one on its own count of the rows, astropy's on every
+    # row tag, namespace prefixes included.
+    columns = read_tabledata(content, check=_check_declared)
     if columns is not None:
         return columns
+    _check_declared(content, content.count(b"<TR") + content.count(b":TR"))
     # verify="warn", warnings recorded rather than shown: the server's documents are valid but
     # astropy would warn about the IDs it generated itself (r:ra -> r_ra) when the file was
     # written; W51 (an integer out of its datatype's range) is the one that matters: astropy

@@ -55,6 +55,11 @@ def json_keys():
     return json.dumps([{f"k{k}": k} for k in range(20_000)]).encode()
 
 
+def json_keys_growing():
+    # each row has "id" and a key of its own, every other row "x" too: rows of changing lengths
+    return json.dumps([{"id": k, f"k{k}": k, **({"x": 1} if k % 2 else {})} for k in range(20_000)]).encode()
+
+
 def csv_cut():
     body = b"r:diaObjectId,r:band\n" + b"1,g\n1,r\n2,i\n2,z\n2,y\n"
     return body[:body.index(b"2,i")]
@@ -68,7 +73,8 @@ CASES = {
     "votable_width_astropy": (lambda: wide_votable(True), "votable", "same, astropy reader (comment in rows)"),
     "votable_200k_fields": (many_fields, "votable", "VOTable 200,000 FIELDs, 1 row"),
     "parquet_50M_rows": (parquet_constant, "parquet", "parquet, 50 M rows of a constant"),
-    "json_20k_keys": (json_keys, "json", "JSON, 20,000 rows of distinct keys"),
+    "json_20k_keys": (json_keys, "json", "JSON, 20,000 rows of one distinct key each"),
+    "json_20k_keys_growing": (json_keys_growing, "json", "JSON, 20,000 rows: id, a key of its own, x in every other"),
     "csv_cut_line_end": (csv_cut, "csv", "csv cut at a line end, no framing"),
     "png_html": (lambda: HTML, "PNG", "HTML error page as a PNG cutout"),
 }

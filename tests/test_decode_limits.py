@@ -17,7 +17,7 @@ import pytest
 from astropy.io import votable
 from astroquery.exceptions import TableParseError
 
-from astroquery_fink import FinkClass, conf, decode
+from astroquery_fink import FinkClass, conf, decode, fast_votable
 from astroquery_fink.cutouts import decode_cutout
 from astroquery_fink.exceptions import UnexpectedValuesWarning
 from astroquery_fink.limits import DEFAULTS, DecodeLimitError, UnverifiedAnswerWarning, limit
@@ -42,8 +42,8 @@ WIDE = b'name="s" datatype="char" arraysize="65535"'
 
 @pytest.fixture
 def readers():
-    """Spies on both VOTable readers: the limits are checked before either of them runs."""
-    with mock.patch.object(decode, "read_tabledata", wraps=decode.read_tabledata) as fast, \
+    """Spies on both VOTable readers' parsing: the limits are checked before either of them parses anything."""
+    with mock.patch.object(fast_votable, "_header", wraps=fast_votable._header) as fast, \
             mock.patch.object(votable, "parse", wraps=votable.parse) as slow:
         yield fast, slow
 
