@@ -69,6 +69,18 @@ class Conf(_config.ConfigNamespace):
         100.0,
         "Largest ratio of decompressed to received bytes of a compressed answer (past its first MiB).",
     )
+    # decoder limits (astroquery_fink/limits.py checks them before building a table)
+    max_rows = _config.ConfigItem(
+        5_000_000, "Most rows one answer may hold; a larger one raises DecodeLimitError (a TableParseError).")
+    max_columns = _config.ConfigItem(
+        5_000, "Most columns (VOTable FIELDs, parquet columns, JSON keys, csv header fields) one answer may hold.")
+    max_cells = _config.ConfigItem(
+        500_000_000, "Most cells (rows times columns) one answer may hold.")
+    max_string_width = _config.ConfigItem(
+        16_384, "Widest string, in characters, a VOTable FIELD of an answer may declare (arraysize).")
+    max_string_bytes = _config.ConfigItem(
+        2**30, "Most memory, in bytes, the declared string widths of a VOTable answer may reserve "
+        "(rows x width x 4).")
 
 
 conf = Conf()

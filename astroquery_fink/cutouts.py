@@ -30,6 +30,26 @@ def empty_cutout(kind, output_format):
     return np.empty((0, 0))
 
 
+# What a PNG file starts with (its 8-byte signature), and what a FITS file does: its first card
+# is SIMPLE, or XTENSION for the alert stamps, which lack the primary header.
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_FITS_FIRST_KEYWORDS = (b"SIMPLE  =", b"XTENSION=")
+
+
+def _check_signature(content, output_format):
+    """Refuse binary answers that are not what they claim (an HTML error page sent as a PNG...)."""
+    if output_format == "PNG":
+        valid = content.startswith(_PNG_SIGNATURE)
+    elif output_format == "FITS":
+        valid = content.startswith(_FITS_FIRST_KEYWORDS)
+    else:
+        return
+    if not valid:
+        excerpt = content[:120].decode("utf-8", errors="replace")
+        raise TableParseError(f"the {output_format} cutout answer is not a {output_format} file "
+                              f"({len(content):,} bytes beginning {excerpt!r})")
+
+
 def decode_cutout(content, kind, output_format):
     """
     Decode a non-empty cutout answer.
@@ -40,7 +60,14 @@ def decode_cutout(content, kind, output_format):
         FITS: the alert's HDUs (read fully into memory); array: the pixels as a float array,
         or for ``kind="All"`` a dict ``{"Science": ..., "Template": ..., "Difference": ...}``;
         PNG: the image bytes.
+
+    Raises
+    ------
+    astroquery.exceptions.TableParseError
+        If the answer cannot be read, or a PNG or FITS answer does not begin with the
+        signature of its format.
     """
+    _check_signature(content, output_format)
     if output_format == "PNG":
         return content
     try:

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import re
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from astroquery.exceptions import TableParseError
 from .columns import KIND_DTYPES
 from .exceptions import UnexpectedValuesWarning
 from .fast_votable import read_tabledata
+from .limits import UnverifiedAnswerWarning, check, limit
 
 __all__ = ["OUTPUT_FORMATS", "decode_table"]
 
@@ -28,15 +30,82 @@ _INT, _FLOAT, _BOOL = KIND_DTYPES["int"], KIND_DTYPES["float"], KIND_DTYPES["boo
 # --- one reader per wire format: bytes -> list of (name, values, mask) ------------------------
 
 
+# A FIELD start tag (after "<" or a namespace prefix), its datatype and arraysize, a TABLE's nrows:
+# what a VOTable declares about the size of its table, found without parsing it.
+_FIELD_TAG = re.compile(rb"FIELD\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""\b(datatype|arraysize)\s*=\s*["']([^"']*)["']""")
+_NROWS = re.compile(rb"""nrows\s*=\s*["']\s*\+?([0-9]+)""")  # no leading \b: a literal prefix scans fast
+# numpy bytes per item astropy stores for each datatype (unicode: 4 per character)
+_ITEM_BYTES = {"char": 4, "unicodeChar": 4, "double": 8, "long": 8, "float": 4, "int": 4, "short": 2,
+               "unsignedByte": 1, "bit": 1, "boolean": 1, "floatComplex": 8, "doubleComplex": 16}
+
+
+def _declared_size(arraysize):
+    """Items per cell reserved by an ``arraysize`` ("10", "10*", "3x10"; a bare "*" reserves none)."""
+    size = 1
+    for part in arraysize.split(b"x"):
+        digits = part.strip().rstrip(b"*")
+        if digits:
+            size *= int(digits)
+    return size
+
+
+def _field_sizes(content):
+    """``(datatype, items per cell)`` of every FIELD that declares an arraysize."""
+    sizes = []
+    for match in _FIELD_TAG.finditer(content):
+        if match.start() == 0 or content[match.start() - 1:match.start()] not in (b"<", b":"):
+            continue  # an end tag, a FIELDref, or text
+        attributes = {name: value for name, value in _ATTRIBUTE.findall(match.group(1))}
+        if b"arraysize" in attributes:
+            sizes.append((attributes.get(b"datatype", b"char").decode("ascii", "replace"),
+                          _declared_size(attributes[b"arraysize"])))
+    return sizes
+
+
+def _check_declared(document, rows):
+    """
+    Check what a VOTable declares against the decoder limits, before a reader allocates anything.
+
+    ``document`` holds the FIELDs (the whole document, or the fast reader's header without its
+    rows), ``rows`` counts the row tags; a TABLE's larger ``nrows`` counts instead (astropy
+    allocates it up front). Upper bounds come from byte counts, exact counts only past a limit.
+    """
+    rows = max([rows, *(int(value) for value in _NROWS.findall(document))])
+    check("max_rows", rows, "the votable answer holds")
+    fields = document.count(b"FIELD")
+    if fields > limit("max_columns"):
+        fields = sum(1 for match in _FIELD_TAG.finditer(document)
+                     if document[match.start() - 1:match.start()] in (b"<", b":"))
+        check("max_columns", fields, "the votable answer declares")
+    check("max_cells", rows * fields, "the votable answer holds")
+    reserved = 0
+    for datatype, size in _field_sizes(document):
+        check("max_string_width", size, f"a {datatype} FIELD of the votable answer declares a width of")
+        reserved += rows * size * _ITEM_BYTES.get(datatype, 8)
+    check("max_string_bytes", reserved, "the declared widths of the votable answer reserve")
+
+
 def _read_votable(content):
     # The vectorised reader handles what the server writes, ~10x faster than astropy; it
-    # returns None for anything it is not sure to read exactly as astropy would.
-    columns = read_tabledata(content)
+    # returns None for anything it is not sure to read exactly as astropy would. Both readers
+    # check the limits first: the fast one on its own count of the rows, astropy's on every
+    # row tag, namespace prefixes included.
+    columns = read_tabledata(content, check=_check_declared)
     if columns is not None:
         return columns
-    # verify="ignore": the server's documents are valid but astropy would warn about the
-    # IDs it generated itself (r:ra -> r_ra) when the file was written.
-    table = votable.parse(io.BytesIO(content), verify="ignore").get_first_table()
+    _check_declared(content, content.count(b"<TR") + content.count(b":TR"))
+    # verify="warn", warnings recorded rather than shown: the server's documents are valid but
+    # astropy would warn about the IDs it generated itself (r:ra -> r_ra) when the file was
+    # written; W51 (an integer out of its datatype's range) is the one that matters: astropy
+    # clamps such a value, which would silently change it.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = votable.parse(io.BytesIO(content), verify="warn").get_first_table()
+    clamped = [str(warning.message) for warning in caught if "W51" in str(warning.message)]
+    if clamped:
+        raise TableParseError(f"the votable answer holds integers outside the range of their FIELD's datatype "
+                              f"({clamped[0].split('W51: ')[-1]}): refused rather than clamped")
     if not table.fields:  # "no match" is a 200 answer whose <TABLE/> is empty, with no FIELD
         return []
     # Column names are the API names (FIELD name), not the sanitized IDs (r_psfFlux).
@@ -54,13 +123,21 @@ def _read_json(content):
     rows = json.loads(content)
     if not isinstance(rows, list):
         raise TableParseError(f"expected a JSON array of rows, got {type(rows).__name__}")
-    names = list(dict.fromkeys(name for row in rows[:1] for name in row))
-    for row in rows[1:]:  # pandas writes every key in every row; stay safe if a server does not
-        if len(row) != len(names):
-            names.extend(name for name in row if name not in names)
+    check("max_rows", len(rows), "the json answer holds")
+    # Every row is read by key: pandas writes every key in every row, but a key missing from a
+    # row (or present in it alone) is a null, never a shift nor a loss.
+    names, cells = {}, 0  # the keys in the order they first appear (the values are not used)
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TableParseError(f"expected JSON objects as rows, got {type(row).__name__}")
+        cells += len(row)
+        names.update(row)
+    check("max_columns", len(names), "the json answer has rows with distinct keys numbering")
+    check("max_cells", len(names) * len(rows), "the json answer holds")
+    full = cells == len(names) * len(rows)  # every row has every key: no lookup can miss
     columns = []
     for name in names:
-        values = _object_array([row.get(name) for row in rows])
+        values = _object_array([row[name] for row in rows] if full else [row.get(name) for row in rows])
         columns.append((name, values, np.equal(values, None)))
     return columns
 
@@ -72,8 +149,11 @@ def _read_csv(content):
     # pandas ends every line with a newline: a body without one was cut short on the way
     if not text.endswith("\n"):
         raise TableParseError("the csv answer is incomplete (it does not end with a line end)")
+    check("max_rows", text.count("\n") - 1, "the csv answer holds")
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
+    check("max_columns", len(names), "the csv answer has a header of")
+    check("max_cells", len(names) * (text.count("\n") - 1), "the csv answer holds")
     rows = list(reader)
     if any(len(row) != len(names) for row in rows):
         raise TableParseError(f"the csv answer has rows with another number of fields than its {len(names)} columns")
@@ -92,6 +172,10 @@ def _read_parquet(content):
     index_names = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
     index_names.add("__index_level_0__")
     wanted = [name for name in source.schema_arrow.names if name not in index_names]
+    # the footer declares the rows: a few kB of a constant column can hold millions of them
+    check("max_rows", source.metadata.num_rows, "the parquet answer holds")
+    check("max_columns", len(wanted), "the parquet answer has")
+    check("max_cells", source.metadata.num_rows * len(wanted), "the parquet answer holds")
     table = source.read(columns=wanted)
     columns = []
     for name in table.column_names:
@@ -190,11 +274,23 @@ def _text_missing(values):
                     dtype=bool)
 
 
+_INT_RANGE = np.iinfo(_INT)
+
+
 def _as_int(values, mask):
+    # Never a clamp, a wrap-around or a truncation: a value int64 cannot hold exactly raises
+    # (OverflowError, ValueError) and the column is kept as received, with a warning.
+    if values.dtype.kind == "u" and len(values) and values.max() > _INT_RANGE.max:
+        raise OverflowError(f"unsigned values up to {values.max()} do not fit int64")
     if values.dtype.kind in "iu":
         return values.astype(_INT, copy=False), mask
     if values.dtype.kind == "f":
         mask = mask | np.isnan(values)
+        present = values[~mask]
+        # 2**63 is the first float above int64's range; -2**63 itself fits
+        if len(present) and (present.min() < -2.0**63 or present.max() >= 2.0**63
+                             or (present != np.trunc(present)).any()):
+            raise ValueError("values with a fraction or outside the int64 range")
         return np.where(mask, 0, values).astype(_INT), mask
     mask = mask | _text_missing(values)
     data = np.zeros(len(values), dtype=_INT)
@@ -249,13 +345,20 @@ def _column(name, values, mask, kind):
         kind = _infer_kind(values, mask)
     try:
         data, mask = _CONVERTERS[kind](values, mask)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError) as error:
         # The server sent something else than the column map expects: keep the values as they
-        # came (nothing is lost) and say so, so that the map can be corrected.
+        # came (nothing is lost) and say so, so that the map can be corrected. Integers beyond
+        # int64 fail as ints too: they are kept as their exact text.
         fallback = _infer_kind(values, mask)
-        warnings.warn(f"column {name} holds {fallback} values where {kind} values were expected; "
-                      "kept as received", UnexpectedValuesWarning, stacklevel=4)
-        data, mask = _CONVERTERS[fallback](values, mask)
+        try:
+            data, fallback_mask = _CONVERTERS[fallback](values, mask)
+        except (ValueError, TypeError, OverflowError):
+            fallback = "str"
+            data, fallback_mask = _CONVERTERS[fallback](values, mask)
+        what = "text" if fallback == "str" else f"{fallback} values"
+        warnings.warn(f"column {name} holds values that are not {kind} values ({error}); kept as received, "
+                      f"as {what}", UnexpectedValuesWarning, stacklevel=4)
+        mask = fallback_mask
     if len(data) and mask.any():
         return MaskedColumn(data, name=name, mask=mask, copy=False)
     return Column(data, name=name, copy=False)
@@ -271,7 +374,14 @@ def _check_media_type(content, output_format, content_type):
         )
 
 
-def decode_table(content, output_format, kinds=None, *, content_type=None):
+def _warn_unframed_csv(table):
+    warnings.warn(f"the csv answer ({len(table):,} rows) came without length framing (no Content-Length, not "
+                  "chunked) and csv has no end marker: an answer cut at a line end would read as a shorter "
+                  "table. Ask in votable, json or parquet, whose end is checked, to be sure it is complete.",
+                  UnverifiedAnswerWarning, stacklevel=3)
+
+
+def decode_table(content, output_format, kinds=None, *, content_type=None, framed=None):
     """
     Decode a tabular answer of the Fink API into a `~astropy.table.Table`.
 
@@ -293,11 +403,19 @@ def decode_table(content, output_format, kinds=None, *, content_type=None):
         even when every value is missing.
     content_type : str, optional
         The answer's Content-Type; when given, it must be one the format is served with.
+    framed : bool, optional
+        Whether the HTTP answer had length framing (``Content-Length`` or chunked transfer
+        encoding), which lets the transport notice a body cut short. ``False`` with a csv answer,
+        which has no end marker of its own, gives an
+        `~astroquery_fink.limits.UnverifiedAnswerWarning`; `None` (unknown) and ``True`` do not.
 
     Raises
     ------
     astroquery.exceptions.TableParseError
         If the body cannot be read in that format.
+    astroquery_fink.limits.DecodeLimitError
+        A `~astroquery.exceptions.TableParseError` raised when the answer declares more rows,
+        columns, cells or wider strings than the decoder limits allow (`astroquery_fink.limits`).
     """
     if content_type is not None:
         _check_media_type(content, output_format, content_type)
@@ -312,4 +430,7 @@ def decode_table(content, output_format, kinds=None, *, content_type=None):
         raise
     except Exception as error:  # any reader failure is a malformed answer, reported with its cause
         raise TableParseError(f"could not read the {output_format} answer of the Fink API: {error}") from error
-    return Table(columns, copy=False)
+    table = Table(columns, copy=False)
+    if output_format == "csv" and framed is False:
+        _warn_unframed_csv(table)
+    return table

@@ -127,7 +127,7 @@ def _index_dtype(document):
 _GIVE_UP = (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError, SyntaxError, pa.ArrowException)
 
 
-def read_tabledata(content):
+def read_tabledata(content, check=None):
     """
     Read the only table of a TABLEDATA VOTable as astropy would, or give up.
 
@@ -135,6 +135,10 @@ def read_tabledata(content):
     ----------
     content : bytes
         The VOTable document.
+    check : callable, optional
+        ``check(header, nrows)``, called before anything is parsed or allocated with the
+        document without its rows and the number of ``<TR>`` tags among them; whatever it
+        raises (`astroquery_fink.decode` raises past its limits) propagates.
 
     Returns
     -------
@@ -146,16 +150,19 @@ def read_tabledata(content):
         documentation), so that the caller falls back to astropy.
     """
     try:
-        return _read(bytes(content))
+        return _read(bytes(content), check)
     except _GIVE_UP:
         return None
 
 
-def _read(content):
+def _read(content, check=None):
     cut = _cut_rows(content)
     if cut is None:
         return None
     header, start, stop = cut
+    nrows = content.count(b"<TR>", start, stop) if start >= 0 else 0
+    if check is not None:
+        check(header, nrows)
     fields = _header(header, has_rows=start >= 0)
     if not fields:  # None: a header this reader does not handle; []: a TABLE without FIELD
         return fields
@@ -163,7 +170,7 @@ def _read(content):
         return [(name, np.zeros(0, dtype=_dtype(field)), np.zeros(0, dtype=bool)) for name, field in fields]
     # the rows are read in place (no copy of the document) unless their line ends need a fix
     rows = _rows(content, start, stop)
-    outputs = None if rows is None else _read_rows(*rows, fields)
+    outputs = None if rows is None else _read_rows(*rows, fields, nrows)
     if outputs is None:
         return None
     return [(name, *output) for (name, _), output in zip(fields, outputs, strict=True)]
@@ -185,12 +192,11 @@ def _cut_rows(content):
     return content[:start] + content[stop:], start, stop
 
 
-def _read_rows(document, start, stop, references, fields):
-    """``(values, mask)`` of every FIELD from the row section ``document[start:stop]``, or `None`."""
+def _read_rows(document, start, stop, references, fields, nrows):
+    """``(values, mask)`` of every FIELD from the ``nrows`` rows of the section ``document[start:stop]``, or `None`."""
     # an "x" anywhere in the rows, and integer columns need a look for hexadecimal
     may_hold_hex = document.find(b"x", start, stop) >= 0 or document.find(b"X", start, stop) >= 0
     # every "<" of the section is checked to open a row tag (see _cell_bounds): "<TR>" counts rows
-    nrows = document.count(b"<TR>", start, stop)
     outputs = [(np.zeros(nrows, dtype=_dtype(field)), np.zeros(nrows, dtype=bool)) for _, field in fields]
     row = 0
     # Rows are read a block at a time into the final arrays: the index arrays of a block are

@@ -79,7 +79,7 @@ def astropy_table(content):
 def client_table(content, output_format, astropy_reader=False):
     kinds = column_kinds("fp")
     if astropy_reader:
-        with mock.patch.object(decode, "read_tabledata", lambda content: None):
+        with mock.patch.object(decode, "read_tabledata", lambda content, check=None: None):
             return decode.decode_table(content, output_format, kinds)
     return decode.decode_table(content, output_format, kinds)
 

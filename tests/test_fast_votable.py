@@ -99,7 +99,7 @@ def assert_same_columns(expected, actual):
 # with the fast reader and falls back to astropy, gives the same Table on either path.
 
 
-def fast_only(content):
+def fast_only(content, check=None):
     columns = read_tabledata(content)
     assert columns is not None, "the fast reader gave up on a server document"
     return columns
@@ -107,7 +107,7 @@ def fast_only(content):
 
 def assert_decode_paths_agree(content, kinds):
     """``decode_table`` gives identical Tables from the fast reader and from its astropy fallback."""
-    with mock.patch.object(decode, "read_tabledata", lambda content: None):
+    with mock.patch.object(decode, "read_tabledata", lambda content, check=None: None):
         expected = decode.decode_table(content, "votable", kinds)
     with mock.patch.dict(decode._READERS, votable=fast_only):
         actual = decode.decode_table(content, "votable", kinds)
@@ -459,3 +459,21 @@ def test_never_wrong_on_damaged_documents(mutations):
         assert actual is None
     elif actual is not None:
         assert_same_columns(expected, actual)
+
+
+def test_check_sees_header_and_row_count_before_parsing():
+    content = document(NUMBERS, [[b"1", b"2", b"x"]] * 3)
+    seen = []
+    read_tabledata(content, check=lambda header, nrows: seen.append((header, nrows)))
+    assert len(seen) == 1 and seen[0][1] == 3 and b"<TR>" not in seen[0][0] and b'name="i"' in seen[0][0]
+
+    class Refused(Exception):
+        pass
+
+    def refuse(header, nrows):
+        raise Refused
+
+    with mock.patch("astroquery_fink.fast_votable._header") as header:
+        with pytest.raises(Refused):  # not a give-up (None): the caller's refusal propagates
+            read_tabledata(content, check=refuse)
+    assert not header.called
