@@ -21,17 +21,16 @@ or for good with ``conf.max_rows = 20_000_000``.
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import TableParseError
 
-__all__ = ["DEFAULTS", "DecodeLimitError", "UnverifiedAnswerWarning", "limit", "check"]
+__all__ = ["BOUNDS", "DecodeLimitError", "UnverifiedAnswerWarning", "limit", "check"]
 
-#: Setting name -> (default, what it bounds, unit). The settings are the items of the same
-#: names of `astroquery_fink.conf`; these defaults apply where conf lacks them.
-DEFAULTS = {
-    "max_rows": (5_000_000, "rows", "rows"),
-    "max_columns": (5_000, "columns (VOTable FIELDs, parquet columns, JSON keys, csv header fields)", "columns"),
-    "max_cells": (500_000_000, "cells (rows times columns)", "cells"),
-    "max_string_width": (16_384, "declared width of a VOTable string FIELD (arraysize)", "characters"),
-    "max_string_bytes": (2**30, "memory the declared VOTable string widths reserve (rows x width x 4)",
-                         "bytes"),
+#: Setting name -> (what it bounds, unit). The values are the items of the same names of
+#: ``astroquery_fink.conf`` (their one source, with their defaults).
+BOUNDS = {
+    "max_rows": ("rows", "rows"),
+    "max_columns": ("columns (VOTable FIELDs, parquet columns, JSON keys, csv header fields)", "columns"),
+    "max_cells": ("cells (rows times columns)", "cells"),
+    "max_string_width": ("declared width of a VOTable string FIELD (arraysize)", "characters"),
+    "max_string_bytes": ("memory the declared VOTable string widths reserve (rows x width x 4)", "bytes"),
 }
 
 
@@ -42,7 +41,7 @@ class DecodeLimitError(TableParseError):
     Attributes
     ----------
     setting : str
-        The `astroquery_fink.conf` item to raise, e.g. ``"max_rows"``.
+        The ``astroquery_fink.conf`` item to raise, e.g. ``"max_rows"``.
     limit : int
         Its value when the answer was refused.
     size : int
@@ -57,14 +56,10 @@ class DecodeLimitError(TableParseError):
 
 
 def limit(setting):
-    """The current value of a decoder limit: ``astroquery_fink.conf.<setting>``, else its default."""
-    default = DEFAULTS[setting][0]
-    try:
-        from . import conf
-    except ImportError:  # pragma: no cover  (the package is being imported)
-        return default
-    value = getattr(conf, setting, default)
-    return default if value is None else value
+    """The current value of a decoder limit: ``astroquery_fink.conf.<setting>``."""
+    from . import conf  # at call time: this module is imported while the package is
+
+    return getattr(conf, setting)
 
 
 def check(setting, size, what):
@@ -75,7 +70,7 @@ def check(setting, size, what):
     """
     bound = limit(setting)
     if size > bound:
-        _, described, unit = DEFAULTS[setting]
+        described, unit = BOUNDS[setting]
         raise DecodeLimitError(
             f"{what} {size:,} {unit}, more than the {bound:,} allowed ({described}); if this answer is expected, "
             f"raise the limit with astroquery_fink.conf.{setting} (e.g. conf.set_temp({setting!r}, ...))",
