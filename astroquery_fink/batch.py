@@ -11,10 +11,10 @@ ids; `split_budget` bounds the extra requests of one request, and a batch stops 
 are cancelled, and `BatchInterrupted` (a `KeyboardInterrupt`) carries what was fetched.
 """
 import math
+import queue
 import sys
 import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -299,45 +299,64 @@ def fetch_chunks(fetch, chunks, *, max_workers, progress, stop=None):
     Raises
     ------
     BatchInterrupted
-        On `KeyboardInterrupt` (in this thread, in ``fetch`` or in the progress bar): pending
-        chunks are cancelled at once, running ones are not waited for; its ``results`` holds
-        what every chunk had got (`None` for those never started).
+        On `KeyboardInterrupt` (in this thread, in ``fetch`` or in the progress bar): no
+        further chunk is started nor request sent, running ones are not waited for; its
+        ``results`` holds what every chunk had got so far.
     """
     stop = stop if stop is not None else threading.Event()
-    results = [None] * len(chunks)
+    results = [_ChunkResult() for _ in chunks]
     bar = _Progress(len(chunks), progress)
-    pool = None
     try:
         if max_workers <= 1 or len(chunks) == 1:
-            for index, chunk in enumerate(chunks):
-                results[index] = _ChunkResult()
-                _run_one(fetch, chunk, results[index])
+            for chunk, result in zip(chunks, results, strict=True):
+                _run_one(fetch, chunk, result)
                 bar.step()
         else:
-            pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fink")
-            for index in range(len(chunks)):
-                results[index] = _ChunkResult()
-            futures = {pool.submit(_run_one, fetch, chunk, results[index]): index
-                       for index, chunk in enumerate(chunks)}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    future.result()  # re-raises a KeyboardInterrupt of the worker
-                    bar.step()
+            _run_threads(fetch, chunks, results, min(max_workers, len(chunks)), stop, bar)
     except KeyboardInterrupt:
-        stop.set()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            pool = None
+        stop.set()  # the workers take no further chunk and send no further request
         interrupted = BatchInterrupted()
         interrupted.results = results
         raise interrupted from None
+    except BaseException:
+        stop.set()
+        raise
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
         bar.close()
     return results
+
+
+def _run_threads(fetch, chunks, results, workers, stop, bar):
+    """
+    Run the chunks on ``workers`` daemon threads; return when all are done.
+
+    Daemon threads, not a `~concurrent.futures.ThreadPoolExecutor`: after Ctrl-C nothing waits
+    for a request still on the wire, not even the interpreter's exit.
+    """
+    todo, done = queue.SimpleQueue(), queue.SimpleQueue()
+    for index in range(len(chunks)):
+        todo.put(index)
+
+    def work():
+        while not stop.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                _run_one(fetch, chunks[index], results[index])
+            except BaseException as error:  # a KeyboardInterrupt raised in a worker: the caller stops the batch
+                done.put(error)
+                return
+            done.put(None)
+
+    for number in range(workers):
+        threading.Thread(target=work, name=f"fink-{number}", daemon=True).start()
+    for _ in chunks:
+        error = done.get()
+        if error is not None:
+            raise error
+        bar.step()
 
 
 def _run_one(fetch, chunk, result):
