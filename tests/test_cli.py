@@ -16,7 +16,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
 
-from astroquery_fink import FinkClass, conf
+from astroquery_fink import FinkClass
 from astroquery_fink.cli import COMMANDS, EXIT_OK, EXIT_PARTIAL, EXIT_SERVER, EXIT_USAGE, main
 
 OBJECT = "313761043604045880"  # has sources and forced photometry on the replica
