@@ -4,6 +4,7 @@ import gzip
 import io
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -24,17 +25,20 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
 from . import FinkClass, __version__, conf
+from .batch import BatchInterrupted
 from .cutouts import KERNELS, STRETCHES
 from .exceptions import IncompleteResultError
 from .payload import OUTPUT_FORMATS, RESOLVERS, SCHEMA_ENDPOINTS
 
-__all__ = ["main", "EXIT_OK", "EXIT_SERVER", "EXIT_USAGE", "EXIT_PARTIAL"]
+__all__ = ["main", "EXIT_OK", "EXIT_SERVER", "EXIT_USAGE", "EXIT_PARTIAL", "EXIT_INTERRUPTED", "MAX_IDS",
+           "MAX_IDS_BYTES"]
 
 PROG = "fink-query"
 EXIT_OK = 0  # done, including an answer without data
 EXIT_SERVER = 1  # the server failed or could not be reached: trying again later may work
 EXIT_USAGE = 2  # the command cannot be run as given: fix it (argparse uses 2 as well)
 EXIT_PARTIAL = 3  # some requests of a batch failed: the rows obtained are written, the failed ids named
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it; a batch writes the rows it has
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (e.g. `| head`)
 
 EXIT_STATUS_HELP = f"""\
@@ -44,9 +48,14 @@ exit status:
   {EXIT_USAGE}  bad command line or input: usage error, an id or value the client refuses,
      an output file that exists (use --overwrite) or cannot be written
   {EXIT_PARTIAL}  partial result: some requests of a batch failed; the rows obtained are
-     written and the failed ids named (see --failed-ids)"""
+     written and the failed ids named (see --failed-ids)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C): the rows fetched so far are written, the ids
+     without rows named (see --failed-ids)"""
 
 _ID_TEXT = re.compile(r"[0-9]+")
+#: Most ids read from --ids-file or stdin, and most bytes read there (checked before any request).
+MAX_IDS = 1_000_000
+MAX_IDS_BYTES = 32 * 2**20
 _ID_SEPARATORS = re.compile(r"[\s,]+")
 # Formats whose bytes would garble a terminal: refused on stdout unless it is redirected.
 _BINARY_FORMATS = ("fits", "parquet", "parquet.votable", "votable.parquet", "hdf5", "asdf")
@@ -128,8 +137,8 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not a positive number")
+    if not (value > 0 and math.isfinite(value)):  # inf and nan are no time limit
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is not a positive finite number")
     return value
 
 
@@ -259,9 +268,11 @@ _SHARED_OPTIONS = {
     "ids": (
         _arg("ids", nargs="*", metavar="ID", help="diaObjectIds; or --ids-file, or one per line on stdin"),
         _arg("--ids-file", metavar="FILE", group="ids",
-             help="read the ids from FILE (one a line; blank lines and # comments ignored; - for stdin)"),
+             help=f"read the ids from FILE (UTF-8, one a line; blank lines and # comments ignored; - for stdin); "
+                  f"at most {MAX_IDS:,} ids and {MAX_IDS_BYTES // 2**20} MiB"),
         _arg("--failed-ids", metavar="FILE", group="ids",
-             help="if some requests fail, write their ids to FILE (one a line, for --ids-file)"),
+             help="if some requests fail (or Ctrl-C stops the batch), write the ids without rows to FILE (one "
+                  "a line, for --ids-file); an existing FILE is only replaced with --overwrite"),
     ),
     "query": (
         _arg("--columns", metavar="A,B,C", group="query",
@@ -281,7 +292,8 @@ _SHARED_OPTIONS = {
              help="any format astropy's Table.write can write: ecsv (keeps units and types), csv, votable, fits, "
                   "parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the table goes to stdout in this "
                   "format (default: an aligned table)"),
-        _arg("--overwrite", action="store_true", group="output", help="replace FILE if it exists"),
+        _arg("--overwrite", action="store_true", group="output",
+             help="replace FILE (and --failed-ids FILE) if it exists"),
         _arg("--max-lines", type=int, default=-1, metavar="N", group="output",
              help="aligned table only: at most N lines (default: all rows)"),
         _arg("--max-width", type=int, metavar="N", group="output",
@@ -465,12 +477,44 @@ def _ids_in(lines, source):
     return ids
 
 
+def _read_bounded(stream, source):
+    """The text of an ids file or of stdin: at most `MAX_IDS_BYTES` bytes, UTF-8 (a BOM is allowed)."""
+    reader = getattr(stream, "buffer", stream) if isinstance(stream, io.TextIOBase) else stream
+    binary = not isinstance(reader, io.TextIOBase)  # a text stream without bytes below stands for stdin in tests
+    parts, size = [], 0
+    while size <= MAX_IDS_BYTES:
+        block = reader.read(min(1 << 20, MAX_IDS_BYTES + 1 - size))
+        if not block:
+            break
+        parts.append(block)
+        size += len(block)
+    if size > MAX_IDS_BYTES:
+        raise UsageError(f"{source} is larger than {MAX_IDS_BYTES // 2**20} MiB: split it (at most {MAX_IDS:,} ids "
+                         "per command)")
+    data = (b"" if binary else "").join(parts)
+    if not binary:
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UsageError(f"{source}, line {line}: not UTF-8 text (byte {data[error.start]:#04x} at offset "
+                         f"{error.start}); the ids file holds one diaObjectId a line") from None
+
+
+def _ids_of_stream(stream, source):
+    ids = _ids_in(io.StringIO(_read_bounded(stream, source), newline=None), source)
+    if len(ids) > MAX_IDS:
+        raise UsageError(f"{source} holds {len(ids):,} ids, more than {MAX_IDS:,}: split it")
+    return ids
+
+
 def _read_ids_file(name):
     if name == "-":
-        return _ids_in(sys.stdin, "stdin")
+        return _ids_of_stream(sys.stdin, "stdin")
     try:
-        with open(name, encoding="utf-8") as handle:
-            return _ids_in(handle, name)
+        with open(name, "rb") as handle:
+            return _ids_of_stream(handle, name)
     except OSError as error:
         raise UsageError(f"cannot read the ids file: {error}") from error
 
@@ -481,7 +525,7 @@ def _collect_ids(args):
     if args.ids_file is not None:
         ids += _read_ids_file(args.ids_file)
     elif not ids and sys.stdin is not None and not sys.stdin.isatty():
-        ids = _ids_in(sys.stdin, "stdin")
+        ids = _ids_of_stream(sys.stdin, "stdin")
     if not ids:
         raise UsageError("no diaObjectId given: put them on the command line, in --ids-file FILE, or on stdin")
     return ids
@@ -601,7 +645,7 @@ def _write_to_file(table, fmt, path, overwrite):
     existed = Path(path).exists()
     try:
         table.write(path, format=fmt, overwrite=overwrite)
-    except Exception:
+    except BaseException:  # a second Ctrl-C too
         if not existed:  # no half-written file left behind
             Path(path).unlink(missing_ok=True)
         raise
@@ -666,20 +710,59 @@ def _client(args):
         yield FinkClass(server=server, timeout=args.timeout)
 
 
-def _report_partial(error, args):
-    """Say which ids failed (and list them in --failed-ids FILE); the partial table is written as usual."""
-    _say(error, "error")
+def _check_failed_ids_path(args):
+    """Refuse, before any request, a --failed-ids FILE that exists (or is a symlink) without --overwrite."""
+    name = getattr(args, "failed_ids", None)
+    if not name:
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"--failed-ids {path} is a directory")
+    if os.path.lexists(path) and not args.overwrite:
+        what = "is a symbolic link" if path.is_symlink() else "exists"
+        raise UsageError(f"--failed-ids {path} {what}; use --overwrite to replace it")
+    if not path.absolute().parent.is_dir():
+        raise UsageError(f"cannot write --failed-ids {path}: the directory {path.parent} does not exist")
+
+
+def _write_failed_ids(name, ids, overwrite):
+    """Write ``ids`` one a line; without ``overwrite`` never replace a file nor follow a symlink."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+    descriptor = os.open(name, flags, 0o666)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("".join(f"{identifier}\n" for identifier in ids))
+
+
+def _list_ids(ids, args, what):
+    """Put ``ids`` in --failed-ids FILE when given, else say how to get them; True when they were written."""
     failed_ids_file = getattr(args, "failed_ids", None)
     if failed_ids_file:
         try:
-            Path(failed_ids_file).write_text("".join(f"{identifier}\n" for identifier in error.failed_ids))
+            _write_failed_ids(failed_ids_file, ids, args.overwrite)
         except OSError as write_error:  # the rows obtained still get written
-            _say(f"cannot write the failed ids: {write_error}", "error")
-        else:
-            _say(f"the {len(error.failed_ids)} failed ids are in {failed_ids_file}: retry with --ids-file "
-                 f"{failed_ids_file}", "error")
-    elif len(error.failed_ids) > 10:
+            _say(f"cannot write the {what} ids: {write_error}", "error")
+            return False
+        _say(f"the {len(ids)} {what} ids are in {failed_ids_file}: retry with --ids-file {failed_ids_file}", "error")
+        return True
+    if len(ids) > 10:
         _say("--failed-ids FILE lists them all", "error")
+    return False
+
+
+def _report_partial(error, args):
+    """Say which ids failed (and list them in --failed-ids FILE); the partial table is written as usual."""
+    _say(error, "error")
+    _list_ids(error.failed_ids, args, "failed")
+
+
+def _report_interrupted(interrupted, args):
+    """Ctrl-C during a batch: say what is written, and list the ids without rows in --failed-ids FILE."""
+    missing = interrupted.unfetched_ids
+    asked = len(args.id_list)
+    shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+    _say(f"interrupted: the rows of {asked - len(missing)} of {asked} ids are written (a partial result); "
+         f"{len(missing)} ids have no rows: {shown}", "note")
+    _list_ids(missing, args, "unfetched")
 
 
 def _run(args):
@@ -688,6 +771,7 @@ def _run(args):
         raise UsageError("--server and --replica exclude each other")
     if hasattr(args, "ids"):
         args.id_list = _collect_ids(args)
+        _check_failed_ids_path(args)
     _prepare_output(args)
     status = EXIT_OK
     try:
@@ -696,6 +780,11 @@ def _run(args):
     except IncompleteResultError as error:
         _report_partial(error, args)
         result, status = error.table, EXIT_PARTIAL
+    except BatchInterrupted as interrupted:
+        if interrupted.table is None:
+            raise
+        _report_interrupted(interrupted, args)
+        result, status = interrupted.table, EXIT_INTERRUPTED
     except (RemoteServiceError, AstroqueryTimeoutError, TableParseError) as error:
         _say(error, "error")
         return EXIT_SERVER
@@ -744,7 +833,7 @@ def main(argv=None):
         return EXIT_USAGE
     except KeyboardInterrupt:
         _say("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _is_broken_pipe(error):

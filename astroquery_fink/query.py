@@ -21,7 +21,7 @@ from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 
 from . import conf, results, transport
 from .annotate import annotate, complete_columns
-from .batch import IdAnswers, fetch_ids
+from .batch import BatchInterrupted, IdAnswers, fetch_ids
 from .columns import column_kinds
 from .cutouts import decode_cutout, empty_cutout
 from .decode import decode_table
@@ -255,18 +255,27 @@ def query_table(client, endpoint, payload, *, cache, verbose=True, on_error="rai
 
     A payload with ``diaObjectId`` is sent as requests of at most ``conf.max_ids_per_request``
     ids (`astroquery_fink.batch.fetch_ids`); failed requests are reported as ``on_error`` asks.
-    All of them share one deadline, ``conf.max_total_time``.
+    All of them share one deadline, ``conf.max_total_time``. On Ctrl-C during such a batch, the
+    `~astroquery_fink.batch.BatchInterrupted` raised carries the finished table of the rows
+    fetched so far in ``table``.
     """
     key = column_key(endpoint, payload)
+    url = client.server + API + endpoint
     with transport.call_deadline() as call:  # conf.max_total_time covers every request of the call
         fetch = transport.within(call, partial(fetch_table, endpoint=endpoint, cache=cache, key=key))
         if "diaObjectId" in payload:
-            answers = fetch_ids(fetch, client, payload, verbose=verbose, on_error=on_error)
+            try:
+                answers = fetch_ids(fetch, client, payload, verbose=verbose, on_error=on_error)
+            except BatchInterrupted as interrupted:
+                if interrupted.answers is not None:
+                    interrupted.table = finish_table(interrupted.answers.table, endpoint, payload, key=key,
+                                                     url=url)
+                raise
         else:
             answers = IdAnswers(fetch(client, payload))
-    table = finish_table(answers.table, endpoint, payload, key=key, url=client.server + API + endpoint)
+    table = finish_table(answers.table, endpoint, payload, key=key, url=url)
     results.check_result(table, endpoint, payload, failed_ids=answers.failed_ids)
-    results.report_failures(table, endpoint, answers.failures, answers.requests, on_error)
+    results.report_failures(table, endpoint, answers, on_error)
     return table
 
 

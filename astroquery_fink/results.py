@@ -134,7 +134,7 @@ def warn_empty_lightcurve(ids, forced):
     warn(f"The Fink API has no data at {endpoints} for diaObjectId {','.join(ids)}.", NoResultsWarning)
 
 
-def report_failures(table, endpoint, failures, requests, on_error):
+def report_failures(table, endpoint, answers, on_error):
     """
     Say which ids have no rows because their request failed for good, as ``on_error`` asks.
 
@@ -142,19 +142,22 @@ def report_failures(table, endpoint, failures, requests, on_error):
     ----------
     table : `~astropy.table.Table`
         The finished table of the requests that succeeded; its ``meta["failed_ids"]`` is set.
-    failures : list of tuple
-        ``(ids, exception)`` per failed request.
-    requests : int
-        How many requests the query was sent as.
+    answers : `~astroquery_fink.batch.IdAnswers`
+        Its ``failures``, ``(ids, exception)`` per failed request (a part of a split one, down
+        to a single id), and the number of requests.
     on_error : {"raise", "warn"}
     """
+    failures = answers.failures
     if not failures:
         return
-    failed_ids = [identifier for chunk, _ in failures for identifier in chunk]
+    failed_ids = answers.failed_ids  # one pass over the failures, whatever their number
     table.meta["failed_ids"] = failed_ids
+    asked = len(table.meta["query"]["diaObjectId"].split(",")) if "query" in table.meta else None
     shown = ", ".join(failed_ids[:10]) + (", ..." if len(failed_ids) > 10 else "")
-    message = (f"{len(failures)} of {requests} requests to {API + endpoint} failed after retries; "
-               f"{len(failed_ids)} ids have no rows here ({shown}). First error: {failures[0][1]}")
+    split = (f" The failed requests were split to isolate them ({answers.split_requests} more requests)."
+             if answers.split_requests else "")
+    message = (f"{len(failed_ids)} of {asked or len(failed_ids)} ids have no rows here: their requests to "
+               f"{API + endpoint} failed after retries ({shown}).{split} First error: {failures[0][1]}")
     if on_error == "raise":
         raise IncompleteResultError(message, table=table, failed_ids=failed_ids, errors=failures)
     warn(message, IncompleteResultWarning)

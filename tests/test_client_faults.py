@@ -259,10 +259,13 @@ def test_split_query_survives_transient_faults(replica, fink, reference, split):
 def test_split_query_failure_reported_with_failed_ids(replica, fink, reference, split, fault):
     replica.inject(fault, ids=[IDS[3]])
     with conf.set_temp("max_retries", 1):
-        with pytest.raises(IncompleteResultError, match=f"1 of {len(split)} requests") as raised:
+        with pytest.raises(IncompleteResultError, match=f"of {len(IDS)} ids have no rows") as raised:
             query(fink, IDS, fmt="votable")
     error = raised.value
-    assert error.failed_ids == split[1]
+    # a 500 or an unreadable answer may come from one object: its request is split down to it;
+    # a busy server (503) says nothing about the ids, the request's ids are all reported
+    failed = [IDS[3]] if fault != "503" else split[1]
+    assert error.failed_ids == failed
     returned = rows_per_id(error.table)
     assert set(returned) | set(error.failed_ids) == set(IDS)
     assert not set(returned) & set(error.failed_ids)
@@ -270,15 +273,15 @@ def test_split_query_failure_reported_with_failed_ids(replica, fink, reference, 
     assert returned == {i: n for i, n in expected.items() if i not in error.failed_ids}
     assert error.table["r:psfFlux"].unit == "nJy"
     (failed_chunk, cause), = error.errors
-    assert failed_chunk == split[1] and isinstance(cause, RemoteServiceError | TableParseError)
+    assert failed_chunk == failed and isinstance(cause, RemoteServiceError | TableParseError)
 
 
 def test_split_query_failure_as_warning(replica, fink, reference, split):
     replica.inject("500", ids=[IDS[0], IDS[5]])
-    with pytest.warns(IncompleteResultWarning, match=f"2 of {len(split)} requests.*{IDS[0]}"):
+    with pytest.warns(IncompleteResultWarning, match=f"2 of {len(IDS)} ids .*{IDS[0]}, {IDS[5]}"):
         table = query(fink, IDS, on_error="warn")
-    assert table.meta["failed_ids"] == split[0] + split[2]
-    assert set(rows_per_id(table)) == set(IDS) - set(split[0] + split[2])
+    assert table.meta["failed_ids"] == [IDS[0], IDS[5]]
+    assert set(rows_per_id(table)) == set(IDS) - {IDS[0], IDS[5]}
 
 
 def test_split_query_crash_answered_in_csv(replica, fink, split):
