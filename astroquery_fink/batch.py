@@ -23,6 +23,7 @@ from astropy.utils.console import ProgressBar
 from astroquery.exceptions import TableParseError
 
 from . import conf
+from .exceptions import BatchInterrupted
 
 __all__ = ["IdAnswers", "BatchInterrupted", "fetch_ids", "chunked", "fetch_chunks", "merge_tables", "split_budget",
            "FUTILE_SPLITS"]
@@ -64,31 +65,6 @@ class IdAnswers:
     def failed_ids(self):
         """The ids of the failed requests, in request order (built in one pass)."""
         return [identifier for chunk, _ in self.failures for identifier in chunk]
-
-
-class BatchInterrupted(KeyboardInterrupt):
-    """
-    Ctrl-C during a batch of requests: what was fetched before it.
-
-    Attributes
-    ----------
-    answers : `IdAnswers` or None
-        The rows of the requests that answered, the requests that failed, and ``unfetched_ids``.
-    table : `~astropy.table.Table` or None
-        The finished table of those rows, when the query got that far.
-    """
-
-    def __init__(self, answers=None):
-        super().__init__()
-        self.answers = answers
-        self.table = None
-
-    @property
-    def unfetched_ids(self):
-        """Every id without rows here: those never asked, and those whose request failed."""
-        if self.answers is None:
-            return []
-        return self.answers.failed_ids + self.answers.unfetched_ids
 
 
 @dataclass
@@ -351,7 +327,7 @@ def _run_threads(fetch, chunks, results, workers, stop, bar):
             done.put(None)
 
     for number in range(workers):
-        threading.Thread(target=work, name=f"fink-{number}", daemon=True).start()
+        threading.Thread(target=work, name=f"fink-batch-{number}", daemon=True).start()
     for _ in chunks:
         error = done.get()
         if error is not None:

@@ -2,8 +2,9 @@
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TableParseError
 
-__all__ = ["FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError", "ResponseTooLargeError",
-           "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning", "UnexpectedValuesWarning"]
+__all__ = ["BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
+           "ResponseTooLargeError", "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning",
+           "UnexpectedValuesWarning"]
 
 
 class _ServerFacts:
@@ -95,3 +96,28 @@ class IncompleteResultWarning(AstropyWarning):
 
 class UnexpectedValuesWarning(AstropyWarning):
     """A column's values do not have the type the column map gives it; they are kept as they came."""
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """
+    Ctrl-C during a batch of requests: what was fetched before it.
+
+    Attributes
+    ----------
+    answers : ``astroquery_fink.batch.IdAnswers`` or None
+        The rows of the requests that answered, the requests that failed, and ``unfetched_ids``.
+    table : `~astropy.table.Table` or None
+        The finished table of those rows, when the query got that far.
+    """
+
+    def __init__(self, answers=None):
+        super().__init__()
+        self.answers = answers
+        self.table = None
+
+    @property
+    def unfetched_ids(self):
+        """Every id without rows here: those never asked, and those whose request failed."""
+        if self.answers is None:
+            return []
+        return self.answers.failed_ids + self.answers.unfetched_ids

@@ -256,7 +256,7 @@ def query_table(client, endpoint, payload, *, cache, verbose=True, on_error="rai
     A payload with ``diaObjectId`` is sent as requests of at most ``conf.max_ids_per_request``
     ids (`astroquery_fink.batch.fetch_ids`); failed requests are reported as ``on_error`` asks.
     All of them share one deadline, ``conf.max_total_time``. On Ctrl-C during such a batch, the
-    `~astroquery_fink.batch.BatchInterrupted` raised carries the finished table of the rows
+    `~astroquery_fink.exceptions.BatchInterrupted` raised carries the finished table of the rows
     fetched so far in ``table``.
     """
     key = column_key(endpoint, payload)

@@ -11,8 +11,8 @@ import pytest
 from astroquery.exceptions import NoResultsWarning
 
 from astroquery_fink import FinkClass, batch, conf, query
-from astroquery_fink.batch import FUTILE_SPLITS, BatchInterrupted, IdAnswers, split_budget
-from astroquery_fink.exceptions import IncompleteResultError, IncompleteResultWarning
+from astroquery_fink.batch import FUTILE_SPLITS, IdAnswers, split_budget
+from astroquery_fink.exceptions import BatchInterrupted, IncompleteResultError, IncompleteResultWarning
 from astroquery_fink.results import report_failures
 from astroquery_fink.testing import BIG_FP_OBJECT_ID, REAL_OBJECT_IDS
 
@@ -59,7 +59,7 @@ def ids_in(table):
 def wait_for_workers():
     """Join the batch's worker threads (they stop on their own once interrupted): the log is then final."""
     for thread in threading.enumerate():
-        if thread.name.startswith("fink-"):
+        if thread.name.startswith("fink-batch-"):
             thread.join(60)
 
 
