@@ -173,10 +173,20 @@ def _evict(client):
             pass
 
 
+def _framed(response):
+    """
+    Whether the HTTP message itself says where the body ends (a length, or chunks ending with an
+    empty one): a body cut short is then an error. Without either, the connection's close is the
+    only end, and a cut body cannot be told from a whole one.
+    """
+    headers = response.headers
+    return "Content-Length" in headers or "chunked" in headers.get("Transfer-Encoding", "").lower()
+
+
 def _read_table(response, *, endpoint, payload, transport, key):
     """Decode a tabular answer; record the transport used and the URL in its ``meta``."""
     table = decode_table(response.content, transport, column_kinds(key),
-                         content_type=response.headers.get("Content-Type"))
+                         content_type=response.headers.get("Content-Type"), framed=_framed(response))
     if endpoint == "skymap" and table.colnames == ["status"]:
         # GraceDB's refusal comes back as a one-cell table with status 200
         refusal = str(table["status"][0])

@@ -18,6 +18,8 @@ def recorded_response(name, url):
     response._content = (DATA / name).read_bytes()
     response.headers.update(entry.get("headers", {}))
     response.headers["Content-Type"] = entry["content_type"]
+    # the server (Flask under gunicorn) frames every answer with its length
+    response.headers["Content-Length"] = str(len(response._content))
     response.url = url
     response.encoding = "utf-8"
     # astroquery's cache pickles the response with its request (and strips the request's hooks)

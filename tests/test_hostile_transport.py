@@ -331,3 +331,35 @@ def test_guarded_session_keeps_the_cache_working(hostile, client_of):
     first = client.list_blocks(cache=True)
     again = client.list_blocks(cache=True)
     assert list(first["block"]) == list(again["block"]) and len(server.log) == 1
+
+
+# --- a CSV answer whose end only the closed connection marks ---------------------------------------------------
+
+
+CSV_ROWS = b"r:diaObjectId,r:midpointMjdTai,r:psfFlux\n313761043604045880,61229.0,1.5\n313761043604045880,61228.0,2.5\n"
+
+
+def _csv(handler, *, length):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/csv")
+    if length:
+        handler.send_header("Content-Length", str(len(CSV_ROWS)))
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(CSV_ROWS)
+    handler.close_connection = True
+
+
+def test_csv_without_length_framing_is_reported(hostile, client_of):
+    from astroquery_fink.limits import UnverifiedAnswerWarning
+
+    server = hostile(lambda handler: _csv(handler, length=False))
+    with pytest.warns(UnverifiedAnswerWarning):
+        table = client_of(server).query_forced_photometry(ID, output_format="csv")
+    assert len(table) == 2
+
+
+def test_csv_with_a_length_is_not_reported(hostile, client_of):
+    server = hostile(lambda handler: _csv(handler, length=True))
+    table = client_of(server).query_forced_photometry(ID, output_format="csv")  # any warning is an error here
+    assert len(table) == 2
