@@ -48,3 +48,19 @@ def http():
     """A plain `requests` session: the replica tests involve no client code."""
     with requests.Session() as session:
         yield session
+
+
+@pytest.fixture
+def replica(fink_replica_server):
+    """The session's replica itself: fault injection (``inject``) and the request log (``requests``)."""
+    return fink_replica_server
+
+
+@pytest.fixture
+def replica_client(replica, tmp_path):
+    """A client of the replica with its own empty cache; retries record their waits instead of sleeping."""
+    fink = FinkClass(server=replica.url)
+    fink.cache_location = tmp_path / "cache"
+    fink.slept = []
+    fink._sleep = fink.slept.append
+    return fink

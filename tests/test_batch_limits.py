@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from astroquery.exceptions import NoResultsWarning
 
-from astroquery_fink import FinkClass, batch, conf, query
+from astroquery_fink import batch, conf, query
 from astroquery_fink.batch import FUTILE_SPLITS, IdAnswers, split_budget
 from astroquery_fink.exceptions import BatchInterrupted, IncompleteResultError, IncompleteResultWarning
 from astroquery_fink.results import report_failures
@@ -30,15 +30,8 @@ def settings():
 
 
 @pytest.fixture
-def replica(fink_replica_server):
-    return fink_replica_server
-
-
-@pytest.fixture
-def fink(replica, tmp_path):
-    client = FinkClass(server=replica.url)
-    client.cache_location = tmp_path / "cache"
-    return client
+def fink(replica_client):
+    return replica_client
 
 
 def fp(client, ids, **kwargs):

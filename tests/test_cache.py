@@ -20,15 +20,8 @@ FP = "/api/v1/fp"
 
 
 @pytest.fixture
-def replica(fink_replica_server):
-    return fink_replica_server
-
-
-@pytest.fixture
-def fink(replica, tmp_path):
-    client = FinkClass(server=replica.url)
-    client.cache_location = tmp_path / "cache"
-    return client
+def fink(replica_client):
+    return replica_client
 
 
 def query(fink, fmt="votable"):

@@ -32,17 +32,8 @@ def quick_retries():
 
 
 @pytest.fixture
-def replica(fink_replica_server):
-    return fink_replica_server
-
-
-@pytest.fixture
-def fink(replica, tmp_path):
-    client = FinkClass(server=replica.url)
-    client.cache_location = tmp_path / "cache"
-    client.slept = []
-    client._sleep = client.slept.append  # retries record their waits instead of sleeping
-    return client
+def fink(replica_client):
+    return replica_client
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,6 @@ CORS = "Access-Control-Allow-Origin"
 
 
 @pytest.fixture
-def replica(fink_replica_server):
-    return fink_replica_server
-
-
-@pytest.fixture
 def url(replica):
     return replica.url
 
