@@ -135,15 +135,40 @@ def _resolve_reexport(app, env, node, contnode):
     return None
 
 
+# The replica's own machinery (create_app, generate_dataset, Dataset, ...) is described in its
+# source, not in the user documentation, which documents only what a test author uses
+# (reference/testing.rst). Docstrings of documented objects may still name it: such references
+# must name an object that exists, and are shown as plain code.
+_REPLICA_PACKAGE = "astroquery_fink.testing"
+
+
+def _replica_internal(node):
+    """Whether a reference names an existing object of the replica's package (not documented)."""
+    target = node.get("reftarget", "")
+    module = node.get("py:module") or ""
+    candidates = [target]
+    if module:
+        candidates += [f"{module}.{target}"]
+        if node.get("py:class"):
+            candidates += [f"{module}.{node.get('py:class')}.{target}"]
+    for name in candidates:
+        if name.startswith(_REPLICA_PACKAGE) and _import(name) is not None:
+            return True
+    return False
+
+
 def _resolve_external(app, env, node, contnode):
-    """Resolve what Sphinx and intersphinx could not: re-exports, then (unlinked) existing external objects."""
+    """
+    Resolve what Sphinx and intersphinx could not: re-exports, then (unlinked) existing external
+    objects and replica internals.
+    """
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "")
     resolved = _resolve_reexport(app, env, node, contnode)
     if resolved is not None:
         return resolved
-    if _importable(target):
+    if _importable(target) or _replica_internal(node):
         return contnode
     return None
 
@@ -153,7 +178,17 @@ def _resolve_external(app, env, node, contnode):
 html_title = f"{project} {version}"
 html_static_path = [os.path.join(os.path.dirname(os.path.abspath(__file__)), "_static")]
 html_css_files = ["fink.css"]
-html_theme_options = {**html_theme_options, "navigation_depth": 3, "show_toc_level": 2}
+# Two columns, not three: the page's own sections ("On this page") are listed in the left column,
+# under the navigation, so that the text column is wide enough at 1280 px for the examples'
+# tables (printed 100 characters wide, see conftest.py) without a scroll bar.
+html_theme_options = {
+    **html_theme_options,
+    "navigation_depth": 3,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": [],
+    "header_links_before_dropdown": 4,
+}
+html_sidebars = {"**": ["sidebar-nav-bs", "page-toc"]}
 html_last_updated_fmt = None  # reproducible pages
 
 
