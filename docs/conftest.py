@@ -37,8 +37,9 @@ from astroquery_fink import conf
 
 VIZIER_STAND_IN = Path(__file__).resolve().parents[1] / "tests" / "data" / "vizier_gaia_dr3_fink_cone.vot"
 
-# make_lightcurve_figure.py is a script (it draws fink/lightcurve.png), not a module to import
-collect_ignore = ["conf.py", "make_lightcurve_figure.py", "_build", "api"]
+# make_lightcurve_figure.py (draws fink/lightcurve.png) and check_layout.py (looks for clipped content in
+# the built pages) are scripts, not modules to import
+collect_ignore = ["conf.py", "make_lightcurve_figure.py", "check_layout.py", "_build", "api"]
 
 def _docs_server(request):
     """Base URL the pages' examples query, or None for conf.server as configured (live)."""
