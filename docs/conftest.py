@@ -17,8 +17,8 @@ Every rst doctest runs
   on the page must not empty yours),
 - with tables printed 100 characters wide and at most 25 lines, whatever the terminal,
 - with VizieR answered by a hand-made stand-in (``tests/data/vizier_gaia_dr3_fink_cone.vot``),
-  as the replica stands in for Fink: the "Combining with other services" section sends a
-  query to VizieR, and CI has no network.
+  as the replica stands in for Fink: the "Combining with other services" page
+  (``fink/combine.rst``) sends a query to VizieR, and CI has no network.
 
 With ``--fink-server=live`` (the default) the remote-data examples would query the real
 service, whose answers differ from the ones shown: the pages are then skipped when
