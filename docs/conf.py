@@ -23,6 +23,7 @@ import builtins
 import datetime
 import importlib
 import os
+import shutil
 from importlib import metadata
 
 # astropy's shared settings, as astroquery uses them: the extensions (numpydoc, automodapi, the
@@ -58,8 +59,11 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
 
-# the API pages are written by sphinx-automodapi into api/ (not under version control)
+# the API pages are written by sphinx-automodapi into api/ (not under version control) at every
+# build; pages left there by an earlier build of objects no longer documented would be orphans,
+# which -W turns into errors, so the directory starts empty
 automodapi_toctreedirnm = "api"
+shutil.rmtree(os.path.join(os.path.dirname(os.path.abspath(__file__)), automodapi_toctreedirnm), ignore_errors=True)
 automodsumm_inherited_members = False
 
 # -- Cross-references to other packages ------------------------------------------------------------
