@@ -14,6 +14,7 @@ from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
 from .payload import (
+    check_columns,
     check_tag,
     cone_payload,
     cutout_payload,
@@ -145,6 +146,7 @@ class FinkClass(BaseQuery):
         """
         on_error = normalize_on_error(on_error)
         payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
+        check_columns("objects", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "objects", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -194,6 +196,7 @@ class FinkClass(BaseQuery):
         on_error = normalize_on_error(on_error)
         payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format,
                               midpoint_mjd_tai=midpoint_mjd_tai)
+        check_columns("sources", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "sources", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -240,6 +243,7 @@ class FinkClass(BaseQuery):
         """
         on_error = normalize_on_error(on_error)
         payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
+        check_columns("fp", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "fp", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -406,6 +410,7 @@ class FinkClass(BaseQuery):
         """
         payload = cone_payload(coordinates, radius, n=n, start_time=start_time, stop_time=stop_time, window=window,
                                columns=columns, output_format=output_format)
+        check_columns("conesearch", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "conesearch", payload, cache=cache)
@@ -479,6 +484,7 @@ class FinkClass(BaseQuery):
         """
         payload = tags_payload(tag, n=n, start_time=start_time, stop_time=stop_time, columns=columns,
                                output_format=output_format)
+        check_columns("tags", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         if self._tags is None:  # the server's list, fetched once, to refuse a tag with the valid ones
@@ -522,6 +528,7 @@ class FinkClass(BaseQuery):
         """
         payload = sso_payload(name_or_number, with_ephemerides=with_ephemerides, columns=columns,
                               output_format=output_format)
+        check_columns("sso", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "sso", payload, cache=cache)
@@ -637,6 +644,7 @@ class FinkClass(BaseQuery):
         'i'
         """
         payload = statistics_payload(date, columns=columns, output_format=output_format)
+        check_columns("statistics", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "statistics", payload, cache=cache)
