@@ -142,7 +142,7 @@ class FinkClass(BaseQuery):
         >>> obj = Fink.query_object(313761043604045880,
         ...                         columns="r:ra,r:dec,r:nDiaSources")  # doctest: +REMOTE_DATA
         >>> obj.colnames  # doctest: +REMOTE_DATA
-        ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
+        ['r:diaObjectId', 'r:ra', 'r:dec', 'r:nDiaSources']
         """
         on_error = normalize_on_error(on_error)
         payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
@@ -364,7 +364,8 @@ class FinkClass(BaseQuery):
         Find the objects Fink saw around a position (``/api/v1/conesearch``).
 
         One row per object: its latest alert, with the distance to the centre in
-        ``v:separation_degree``, nearest first.
+        ``v:separation_arcsec`` (arcsec; the server sends it in degrees as ``v:separation_degree``),
+        nearest first.
 
         Parameters
         ----------
@@ -405,8 +406,8 @@ class FinkClass(BaseQuery):
         >>> from astroquery_fink import Fink
         >>> centre = SkyCoord(53.2514, -27.861, unit="deg")
         >>> cone = Fink.query_region(centre, 10 * u.arcsec)  # doctest: +REMOTE_DATA
-        >>> cone["v:separation_degree"].unit  # doctest: +REMOTE_DATA
-        Unit("deg")
+        >>> cone["v:separation_arcsec"].unit  # doctest: +REMOTE_DATA
+        Unit("arcsec")
         """
         payload = cone_payload(coordinates, radius, n=n, start_time=start_time, stop_time=stop_time, window=window,
                                columns=columns, output_format=output_format)
@@ -505,7 +506,8 @@ class FinkClass(BaseQuery):
             ``"K15Bt7C"``), resolved by the server through SsODNet.
         with_ephemerides : bool
             Add the Miriade ephemerides at each alert (distances, phase angle, predicted
-            magnitudes) and the reduced magnitude ``i:magpsf_red``.
+            magnitudes) after the alert's columns, and the reduced magnitude ``i:magpsf_red``.
+            Their epoch ``Date`` is an `~astropy.time.Time` (scale UTC, format jd).
         columns : str or list of str, optional
             Column names with their family prefix; all (about 140) by default.
         {{format_option}}
