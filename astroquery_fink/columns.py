@@ -208,9 +208,12 @@ def schema_columns(endpoint):
 
 @functools.cache
 def _selectable(key):
-    stored = {name: info for name, info in _endpoint_columns(key).items() if info.group not in COMPUTED_GROUPS}
-    listed = {name: _info(group, name) for names in _endpoint(key)["schema"].values() for name, group in names.items()}
-    return {**stored, **{name: info for name, info in listed.items() if name not in stored}}
+    computed = set(computed_columns(key))
+    stored = {name: info for name, info in _endpoint_columns(key).items() if name not in computed}
+    # the schema lists f:sso_name for sso, which the server computes: naming it empties the answer
+    listed = {name: _info(group, name) for names in _endpoint(key)["schema"].values() for name, group in names.items()
+              if name not in computed and name not in stored}
+    return {**stored, **listed}
 
 
 def selectable_columns(endpoint):
@@ -220,7 +223,8 @@ def selectable_columns(endpoint):
     They are the columns its storage holds (those of `endpoint_columns` that the server does not
     compute, see `COMPUTED_GROUPS`), and those ``/api/v1/schema`` lists for it even though the
     data never has them (e.g. ``f:clf_slsn_score`` of ``sources``): asking for one is not an
-    error, the column is then empty.
+    error, the column is then empty. A computed column is never selectable, even when the schema
+    lists it (``f:sso_name`` of ``sso``).
 
     Parameters
     ----------
