@@ -83,6 +83,21 @@ def test_tables_lead_with_what_people_read_then_the_server_order(replica_client,
     assert stored == sorted(stored)
 
 
+@pytest.mark.parametrize("method, args, options, leading", [
+    ("query_skymap", (), {"event_name": "S251112cm", "credible_level": 0.9},
+     ["r:diaObjectId", "r:ra", "r:dec", "r:nDiaSources", "f:main_label_crossmatch"]),
+    ("resolve", ("LEDA 1258009",), {"resolver": "simbad"}, ["name", "otype", "jradeg", "jdedeg"]),
+    ("resolve", (313888627082919999,), {"reverse": True},
+     ["r:diaObjectId", "f:xm_tns_fullname", "f:xm_tns_type", "f:xm_tns_redshift"]),
+    ("resolve", ("2015 BC557",), {"resolver": "ssodnet"}, ["f:sso_name", "r:ssObjectId"]),
+    ("get_schema", ("fp",), {}, ["name", "unit", "type", "description"]),
+])
+def test_other_tables_lead_with_what_people_read(replica_client, method, args, options, leading):
+    table = getattr(replica_client, method)(*args, **options)
+    assert len(table) > 0 and table.colnames[:len(leading)] == leading
+    assert "r:salt" not in table.colnames
+
+
 @pytest.mark.parametrize("output_format", ["votable", "json", "csv", "parquet"])
 def test_every_transport_gives_the_same_order(replica_client, output_format):
     table = replica_client.query_forced_photometry(OBJECT, output_format=output_format)
