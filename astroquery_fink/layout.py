@@ -71,9 +71,8 @@ INTERNAL = {
     "index": "the row number of each object's Miriade answer, added by the server's pandas code",
 }
 
-#: The columns the client makes in place of the server's, by the table they are in: name as the
-#: client gives it to the server's name (`SEPARATION`; the ephemeris date keeps its name).
-CLIENT_COLUMNS = {"conesearch": {SEPARATION: SERVER_SEPARATION}, "sso_ephemerides": {EPHEMERIS_DATE: EPHEMERIS_DATE}}
+#: The columns the client renames, by table: the client's name to the server's (`SEPARATION`).
+CLIENT_COLUMNS = {"conesearch": {SEPARATION: SERVER_SEPARATION}}
 
 # The columns of the ephemerides that come from Miriade (everything the sso alert rows lack)
 # follow the alert's own columns, in the server's order: Date first.
@@ -130,8 +129,9 @@ def arrange(table, key, requested=None):
     asked = set(requested or ())
     columns = {name: table[name] for name in table.colnames if name not in INTERNAL or name in asked}
     if key == "conesearch" and SERVER_SEPARATION in columns:
-        columns = {(SEPARATION if name == SERVER_SEPARATION else name): (_in_arcsec(column)
-                   if name == SERVER_SEPARATION else column) for name, column in columns.items()}
+        # renamed where it stands, then converted
+        columns = {(SEPARATION if name == SERVER_SEPARATION else name): column for name, column in columns.items()}
+        columns[SEPARATION] = _in_arcsec(columns[SEPARATION])
     if key == "sso_ephemerides" and EPHEMERIS_DATE in columns:
         columns[EPHEMERIS_DATE] = _as_time(columns[EPHEMERIS_DATE])
     names = list(columns)
