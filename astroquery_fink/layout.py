@@ -161,7 +161,8 @@ def _as_time(column):
     """Miriade's ``Date`` (a Julian date in UTC) as a `~astropy.time.Time`, masked where it is missing."""
     mask = np.ma.getmaskarray(column)
     values = np.ma.getdata(np.ma.asarray(column, dtype=float)).copy()
-    values[mask] = 0.0  # any valid date under the mask: Time refuses NaN only as a warning
+    # a valid date under the mask: a NaN there would make astropy's scale conversions (ERFA) warn
+    values[mask] = 0.0
     time = Time(values, format="jd", scale="utc")
     if mask.any():
         time[mask] = np.ma.masked
