@@ -1,7 +1,7 @@
 """Giving a decoded Fink table its full set of columns, units, UCDs and descriptions."""
 from astropy.table import Column
 
-from .columns import column_kinds, endpoint_columns, missing_column
+from .columns import column_kinds, endpoint_columns, missing_column, selectable_columns, type_kind
 
 __all__ = ["complete_columns", "annotate"]
 
@@ -33,6 +33,11 @@ def complete_columns(table, endpoint, requested):
     """
     known = endpoint_columns(endpoint)
     kinds = column_kinds(endpoint)
+    if requested is not None:
+        # a column /api/v1/schema lists but the data never holds (f:clf_slsn_score): asked for, it is empty
+        listed = {name: info for name, info in selectable_columns(endpoint).items() if name not in known}
+        known = {**known, **listed}
+        kinds = {**kinds, **{name: type_kind(info.type) for name, info in listed.items() if type_kind(info.type)}}
     missing = [name for name in _wanted(known, requested, len(table)) if name not in table.colnames]
     added = [name for name in missing if name in known]
     for name in added:
@@ -81,7 +86,7 @@ def annotate(table, endpoint, descriptions=None):
     descriptions : dict, optional
         Descriptions from the server's schema service, preferred over the packaged ones.
     """
-    known = endpoint_columns(endpoint)
+    known = {**selectable_columns(endpoint), **endpoint_columns(endpoint)}
     descriptions = descriptions or {}
     for name in table.colnames:
         info = known.get(name)

@@ -17,6 +17,10 @@ __all__ = [
     "column_info",
     "column_kinds",
     "schema_columns",
+    "COMPUTED_GROUPS",
+    "selectable_columns",
+    "computed_columns",
+    "endpoints_serving",
     "type_kind",
     "numpy_dtype",
     "missing_values",
@@ -44,6 +48,11 @@ _KIND_OF_TYPE = {
     "bytes": None,
 }
 _BYTES_DTYPE = np.dtype(object)
+
+#: Groups of the column map whose columns the server computes for each answer (a cone search's
+#: separation, the Miriade ephemerides...): they are in every result, and cannot be selected with
+#: ``columns`` (the server's storage does not hold them: naming one can make it answer nothing).
+COMPUTED_GROUPS = ("computed", "miriade")
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,77 @@ def schema_columns(endpoint):
         family: {name: _info(group, name) for name, group in names.items()}
         for family, names in _endpoint(endpoint)["schema"].items()
     }
+
+
+@functools.cache
+def _selectable(key):
+    computed = set(computed_columns(key))
+    stored = {name: info for name, info in _endpoint_columns(key).items() if name not in computed}
+    # the schema lists f:sso_name for sso, which the server computes: naming it empties the answer
+    listed = {name: _info(group, name) for names in _endpoint(key)["schema"].values() for name, group in names.items()
+              if name not in computed and name not in stored}
+    return {**stored, **listed}
+
+
+def selectable_columns(endpoint):
+    """
+    Return the columns that ``columns=`` may name at an endpoint, as the packaged map knows them.
+
+    They are the columns its storage holds (those of `endpoint_columns` that the server does not
+    compute, see `COMPUTED_GROUPS`), and those ``/api/v1/schema`` lists for it even though the
+    data never has them (e.g. ``f:clf_slsn_score`` of ``sources``): asking for one is not an
+    error, the column is then empty. A computed column is never selectable, even when the schema
+    lists it (``f:sso_name`` of ``sso``).
+
+    Parameters
+    ----------
+    endpoint : str
+        Endpoint name, e.g. ``"fp"``.
+
+    Returns
+    -------
+    dict of str to `ColumnInfo`
+
+    Raises
+    ------
+    ValueError
+        If the endpoint is unknown.
+
+    Examples
+    --------
+    >>> from astroquery_fink.columns import selectable_columns
+    >>> "r:psfFlux" in selectable_columns("fp"), "r:snr" in selectable_columns("fp")
+    (True, False)
+    >>> "v:separation_degree" in selectable_columns("conesearch")  # computed: always in the result
+    False
+    """
+    return dict(_selectable(endpoint))
+
+
+def computed_columns(endpoint):
+    """
+    Return the names of the columns the server computes for each answer of an endpoint.
+
+    They come with every answer and cannot be selected (see `COMPUTED_GROUPS`): e.g.
+    ``v:separation_degree`` for ``conesearch``, the Miriade columns for ``sso_ephemerides``.
+    An unknown endpoint raises `ValueError`.
+    """
+    return [name for name, info in _endpoint_columns(endpoint).items() if info.group in COMPUTED_GROUPS]
+
+
+def endpoints_serving(name):
+    """
+    Return the endpoints (map entries, e.g. ``"sources"``) whose data rows can hold a column.
+
+    Examples
+    --------
+    >>> from astroquery_fink.columns import endpoints_serving
+    >>> endpoints_serving("r:diaForcedSourceId")
+    ['fp']
+    >>> endpoints_serving("r:snr")
+    ['conesearch', 'skymap', 'sources', 'sso', 'sso_ephemerides', 'tags']
+    """
+    return [endpoint for endpoint in ENDPOINTS if name in _endpoint_columns(endpoint)]
 
 
 @functools.cache

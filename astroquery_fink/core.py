@@ -14,6 +14,7 @@ from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
 from .payload import (
+    check_columns,
     check_tag,
     cone_payload,
     cutout_payload,
@@ -141,10 +142,11 @@ class FinkClass(BaseQuery):
         >>> obj = Fink.query_object(313761043604045880,
         ...                         columns="r:ra,r:dec,r:nDiaSources")  # doctest: +REMOTE_DATA
         >>> obj.colnames  # doctest: +REMOTE_DATA
-        ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
+        ['r:diaObjectId', 'r:ra', 'r:dec', 'r:nDiaSources']
         """
         on_error = normalize_on_error(on_error)
         payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
+        check_columns("objects", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "objects", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -194,6 +196,7 @@ class FinkClass(BaseQuery):
         on_error = normalize_on_error(on_error)
         payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format,
                               midpoint_mjd_tai=midpoint_mjd_tai)
+        check_columns("sources", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "sources", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -240,6 +243,7 @@ class FinkClass(BaseQuery):
         """
         on_error = normalize_on_error(on_error)
         payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
+        check_columns("fp", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "fp", payload, cache=cache, verbose=verbose, on_error=on_error)
@@ -360,7 +364,8 @@ class FinkClass(BaseQuery):
         Find the objects Fink saw around a position (``/api/v1/conesearch``).
 
         One row per object: its latest alert, with the distance to the centre in
-        ``v:separation_degree``, nearest first.
+        ``v:separation_arcsec`` (arcsec; the server sends it in degrees as ``v:separation_degree``),
+        nearest first.
 
         Parameters
         ----------
@@ -401,11 +406,12 @@ class FinkClass(BaseQuery):
         >>> from astroquery_fink import Fink
         >>> centre = SkyCoord(53.2514, -27.861, unit="deg")
         >>> cone = Fink.query_region(centre, 10 * u.arcsec)  # doctest: +REMOTE_DATA
-        >>> cone["v:separation_degree"].unit  # doctest: +REMOTE_DATA
-        Unit("deg")
+        >>> cone["v:separation_arcsec"].unit  # doctest: +REMOTE_DATA
+        Unit("arcsec")
         """
         payload = cone_payload(coordinates, radius, n=n, start_time=start_time, stop_time=stop_time, window=window,
                                columns=columns, output_format=output_format)
+        check_columns("conesearch", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "conesearch", payload, cache=cache)
@@ -479,6 +485,7 @@ class FinkClass(BaseQuery):
         """
         payload = tags_payload(tag, n=n, start_time=start_time, stop_time=stop_time, columns=columns,
                                output_format=output_format)
+        check_columns("tags", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         if self._tags is None:  # the server's list, fetched once, to refuse a tag with the valid ones
@@ -499,7 +506,8 @@ class FinkClass(BaseQuery):
             ``"K15Bt7C"``), resolved by the server through SsODNet.
         with_ephemerides : bool
             Add the Miriade ephemerides at each alert (distances, phase angle, predicted
-            magnitudes) and the reduced magnitude ``i:magpsf_red``.
+            magnitudes) after the alert's columns, and the reduced magnitude ``i:magpsf_red``.
+            Their epoch ``Date`` is an `~astropy.time.Time` (scale UTC, format jd).
         columns : str or list of str, optional
             Column names with their family prefix; all (about 140) by default.
         {{format_option}}
@@ -522,6 +530,7 @@ class FinkClass(BaseQuery):
         """
         payload = sso_payload(name_or_number, with_ephemerides=with_ephemerides, columns=columns,
                               output_format=output_format)
+        check_columns("sso", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "sso", payload, cache=cache)
@@ -637,6 +646,7 @@ class FinkClass(BaseQuery):
         'i'
         """
         payload = statistics_payload(date, columns=columns, output_format=output_format)
+        check_columns("statistics", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
             return payload
         return query.query_table(self, "statistics", payload, cache=cache)

@@ -5,6 +5,7 @@ from astropy.table import Column, MaskedColumn, Table
 from astropy.time import Time
 
 from .columns import column_info, missing_column, missing_values, type_kind
+from .layout import leading_first
 
 __all__ = [
     "SHARED_COLUMNS",
@@ -25,9 +26,6 @@ FORCED_COLUMNS = SHARED_COLUMNS + ("r:diaForcedSourceId",)
 # Without these there is no light curve; the other columns above are masked when an input lacks them.
 _REQUIRED = ("r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr")
 _DERIVED = ("time", "kind", "mag", "mag_err")
-# Leading columns of the result, in this order; the inputs' other columns follow.
-_LEADING = ("r:diaObjectId", "time", "r:band", "kind", "r:psfFlux", "r:psfFluxErr", "mag", "mag_err",
-            "r:diaSourceId", "r:diaForcedSourceId", "r:midpointMjdTai", "r:ra", "r:dec")
 # The AB zero point in nJy (the API's flux unit), as astropy defines it for u.ABmag: 10**(-48.6 / 2.5)
 # erg/s/cm2/Hz = 3630.78 Jy ("3631 Jy"), i.e. mag = 31.4 - 2.5 log10(flux / nJy) exactly, as in the
 # Rubin pipelines. With it, lc["mag"].quantity.to(u.nJy) gives the flux back.
@@ -122,8 +120,8 @@ def merge_lightcurve(sources, forced=None):
     table.add_column(_time_column(table["r:midpointMjdTai"]), name="time")
     mag, mag_err = _magnitude_columns(table["r:psfFlux"], table["r:psfFluxErr"])
     table.add_columns([mag, mag_err])
-    table = table[[name for name in _LEADING if name in table.colnames]
-                  + [name for name in names if name not in _LEADING]]
+    # the leading columns of every light curve (astroquery_fink.layout), then the inputs' others
+    table = table[leading_first(table.colnames, "lightcurve")]
     table.meta["detections"] = dict(sources.meta)
     if forced is not None:
         table.meta["forced"] = dict(forced.meta)

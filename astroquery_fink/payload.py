@@ -1,4 +1,5 @@
 """Validation of user arguments and construction of the payloads the Fink/LSST API expects."""
+import difflib
 import numbers
 import re
 from collections.abc import Iterable
@@ -11,8 +12,10 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 from astroquery.utils import commons
 
+from .columns import computed_columns, endpoints_serving, selectable_columns
 from .cutouts import CUTOUT_FORMATS, KERNELS, KINDS, STRETCHES
 from .decode import OUTPUT_FORMATS
+from .layout import CLIENT_COLUMNS
 from .order import ORDER_COLUMNS
 from .skymap import encode_skymap
 
@@ -32,6 +35,7 @@ __all__ = [
     "SCHEMA_ENDPOINTS",
     "normalize_ids",
     "normalize_columns",
+    "check_columns",
     "normalize_output_format",
     "normalize_endpoint",
     "normalize_mjd",
@@ -145,7 +149,8 @@ def normalize_columns(columns, *, required=()):
     Raises
     ------
     astroquery.exceptions.InvalidQueryError
-        If the selection is empty or a name lacks its family prefix (``r:``, ``f:``...).
+        If the selection is empty or a name lacks its family prefix (``r:``, ``f:``...). Whether
+        each name is a column of the endpoint is `check_columns`'s job.
     """
     if columns is None:
         return None
@@ -161,11 +166,140 @@ def normalize_columns(columns, *, required=()):
         raise InvalidQueryError("columns is empty: give at least one column name, or None for all columns.")
     bad = [name for name in names if not _COLUMN.match(name)]
     if bad:
+        hints = [f"{name!r} (did you mean {_or(_prefixed(name))}?)" if _prefixed(name) else repr(name) for name in bad]
         raise InvalidQueryError(
-            f"column name(s) {bad} lack a family prefix: Fink names look like 'r:psfFlux' "
+            f"column name(s) {', '.join(hints)} lack a family prefix: Fink names look like 'r:psfFlux' "
             "(r: LSST field, f: Fink added value); see get_schema() for the list."
         )
     return ",".join(dict.fromkeys([*names, *required]))
+
+
+# --- is each name a column of the endpoint? ------------------------------------------------------
+
+# The method that serves each entry of the column map, named when a column belongs elsewhere; in the
+# order they are proposed.
+_METHODS = {
+    "sources": "query_sources", "objects": "query_object", "fp": "query_forced_photometry", "tags": "query_tags",
+    "sso": "query_sso", "sso_ephemerides": "query_sso(with_ephemerides=True)", "conesearch": "query_region",
+    "skymap": "query_skymap", "statistics": "query_statistics", "cutouts": "get_cutouts",
+    "resolver_tns": "resolve(resolver='tns')", "resolver_tns_reverse": "resolve(resolver='tns', reverse=True)",
+    "resolver_simbad": "resolve(resolver='simbad')",
+    "resolver_simbad_reverse": "resolve(resolver='simbad', reverse=True)",
+    "resolver_ssodnet": "resolve(resolver='ssodnet')",
+    "resolver_ssodnet_reverse": "resolve(resolver='ssodnet', reverse=True)",
+}
+# Column-map entries whose computed columns an endpoint's answers can carry: ``sso`` answers have
+# the ephemerides' columns when asked with_ephemerides.
+_ANSWER_KEYS = {"sso": ("sso", "sso_ephemerides")}
+
+
+def check_columns(endpoint, payload, *, server_schema=None):
+    """
+    Refuse, before any request, a ``columns`` selection naming what the endpoint cannot select.
+
+    The server silently drops an unknown name, answers nothing when no name is known (a typo
+    gives an empty table), and answers nothing either for a computed column such as
+    ``v:separation_degree``. So every name of ``payload["columns"]`` is checked:
+
+    - against the column map packaged with the client (`~astroquery_fink.columns.selectable_columns`);
+    - only when the map refuses a name, and only if ``server_schema`` is given, against the
+      server's own description of the endpoint (``/api/v1/schema``, one request, kept in the
+      astroquery cache), so that a column the server added after this release is accepted: the
+      packaged map may be stale, the server's schema is not. Methods called with
+      ``get_query_payload=True`` send nothing, and check against the packaged map only.
+
+    Parameters
+    ----------
+    endpoint : str
+        ``"sources"``, ``"objects"``, ``"fp"``, ``"conesearch"``, ``"tags"``, ``"sso"`` or
+        ``"statistics"``.
+    payload : dict
+        The body to send; nothing is checked without ``"columns"``.
+    server_schema : callable, optional
+        ``server_schema(endpoint)`` returns the server's schema table, whose ``name`` column lists
+        its columns: `~astroquery_fink.FinkClass.get_schema`.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Naming each refused column and why: a computed column (always in the result), a column of
+        other endpoints (which ones, and the method to call), or an unknown name, with the close
+        matches among the endpoint's columns ("did you mean ...").
+
+    Examples
+    --------
+    >>> from astroquery_fink.payload import check_columns
+    >>> check_columns("fp", {"columns": "r:psfFlux,r:diaObjectId"})  # fine: nothing happens
+    >>> check_columns("fp", {"columns": "r:psfFluxx"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    astroquery.exceptions.InvalidQueryError: ... 'r:psfFluxx': not one of its columns (did you mean 'r:psfFlux' or ...
+    """
+    if "columns" not in payload:
+        return
+    selectable = selectable_columns(endpoint)
+    computed = {}
+    for key in _ANSWER_KEYS.get(endpoint, (endpoint,)):
+        for name in computed_columns(key):
+            computed.setdefault(name, key)
+    computed.update({client: endpoint for client in CLIENT_COLUMNS.get(endpoint, {})})
+    names = payload["columns"].split(",")
+    problems = [_computed(name, computed[name], endpoint) for name in names if name in computed]
+    unknown = [name for name in names if name not in selectable and name not in computed]
+    failure = None
+    if unknown and server_schema is not None:
+        unknown, failure = _not_in_server_schema(unknown, endpoint, server_schema)
+    problems += [_unknown(name, selectable) for name in unknown]
+    if problems:
+        note = f" (The server's own schema could not be read to check them: {failure}.)" if failure else ""
+        raise InvalidQueryError(f"{API}{endpoint} ({_METHODS[endpoint]}) cannot select {'; '.join(problems)}.{note} "
+                                f"Fink.get_schema({endpoint!r}) lists its columns.")
+
+
+def _not_in_server_schema(names, endpoint, server_schema):
+    """The ``names`` that the server's schema of ``endpoint`` does not list, and why it could not be read."""
+    try:
+        listed = {str(name) for name in server_schema(endpoint)["name"]}
+    except Exception as error:  # offline, a server error...: the packaged map's verdict stands, with the reason
+        return names, f"{type(error).__name__}: {error}"
+    return [name for name in names if name not in listed], None
+
+
+def _computed(name, key, endpoint):
+    """Why a computed column cannot be selected."""
+    condition = " with with_ephemerides=True" if key != endpoint else ""
+    return f"{name!r}: the server computes it for every answer{condition}, always in the result: leave it out"
+
+
+def _unknown(name, selectable):
+    """Why a name is not a column of the endpoint: the endpoints that serve it, or the close matches."""
+    serving = endpoints_serving(name)
+    elsewhere = [key for key in _METHODS if key in serving and not (key == "sso_ephemerides" and "sso" in serving)]
+    if elsewhere:
+        served = ", ".join(f"{API}{key.split('_')[0]} ({_METHODS[key]})" for key in elsewhere)
+        return f"{name!r}: a column of {served}, not of this endpoint"
+    close = _close_matches(name, selectable)
+    return f"{name!r}: not one of its columns" + (f" (did you mean {_or(close)}?)" if close else "")
+
+
+def _close_matches(name, candidates):
+    """The names of ``candidates`` closest to ``name``, whatever the case of its letters."""
+    by_lower = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    return [by_lower[match] for match in difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.75)]
+
+
+def _prefixed(name):
+    """Column names of any endpoint that are ``name`` with a family prefix ("psfFlux" -> "r:psfFlux")."""
+    return sorted({column for key in _METHODS for column in selectable_columns(key)
+                   if column.split(":", 1)[-1].lower() == name.lower()})
+
+
+def _or(names):
+    """'a', 'a' or 'b', 'a', 'b' or 'c'."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def normalize_output_format(output_format):

@@ -27,6 +27,7 @@ from .cutouts import decode_cutout, empty_cutout
 from .decode import decode_table
 from .errors import error_for_response
 from .exceptions import FinkInvalidQueryError, FinkRemoteServiceError
+from .layout import arrange
 from .order import order_rows
 from .payload import API
 from .retry import RETRY_STATUSES, RetryPolicy
@@ -230,10 +231,12 @@ def fetch_table(client, payload, *, endpoint, cache, key):
 
 def finish_table(table, endpoint, payload, *, key, url):
     """
-    Complete, order and annotate a decoded table, and record where it came from in ``meta``.
+    Complete, order, annotate and lay out a decoded table, and record where it came from in ``meta``.
 
     Units and descriptions are the packaged ones of the column map (``key`` names its entry),
-    whatever was asked before: the same query always gives the same table.
+    whatever was asked before: the same query always gives the same table. The columns people
+    read come first and the server's internals are left out (`astroquery_fink.layout.arrange`),
+    whatever the transport format.
     """
     requested = payload["columns"].split(",") if "columns" in payload else None
     table, unknown = complete_columns(table, key, requested)
@@ -241,6 +244,7 @@ def finish_table(table, endpoint, payload, *, key, url):
     ids = payload["diaObjectId"].split(",") if "diaObjectId" in payload else None
     table = order_rows(table, endpoint, ids)
     annotate(table, key)
+    table = arrange(table, key, requested)
     table.meta.update(endpoint=API + endpoint, url=table.meta.get("url", url), query=dict(payload))
     return table
 

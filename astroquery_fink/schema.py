@@ -5,6 +5,7 @@ from astropy import units as u
 from astropy.table import Column, Table
 
 from .columns import column_info
+from .layout import leading_first
 
 __all__ = ["schema_table"]
 
@@ -48,6 +49,8 @@ def schema_table(endpoint, families):
     """
     Turn the schema service's ``{family label: {field: info}}`` into a Table indexed by name.
 
+    Its columns: ``name``, ``unit``, ``type``, ``description``, ``family`` and ``nullable``.
+
     Units come from the packaged column map, which corrects the schema's known mistakes
     (``trailLengthErr`` is arcsec, not nJy); a field the map does not know falls back to the
     bracketed unit at the end of its doc.
@@ -65,6 +68,7 @@ def schema_table(endpoint, families):
     dtypes = {"unit": object, "nullable": bool}
     columns = [Column([row[index] for row in rows], name=name, dtype=dtypes.get(name, str if not rows else None))
                for index, name in enumerate(_NAMES)]
-    table = Table(columns)
+    # name, unit, type and description first (astroquery_fink.layout), as in every table
+    table = Table(columns)[leading_first(list(_NAMES), "schema")]
     table.add_index("name")
     return table

@@ -709,3 +709,38 @@ def test_types_agree_with_the_replica(endpoint, at_least):
     shared = sorted(set(client) & set(replica))
     assert len(shared) >= at_least
     assert {name: (client[name], replica[name]) for name in shared if client[name] != replica[name]} == {}
+
+
+# -- what columns= may name (issue #11) --------------------------------------------------------
+
+
+def test_selectable_columns_are_the_stored_ones_and_those_the_schema_lists():
+    raw = raw_map()["endpoints"]
+    for endpoint in ("sources", "objects", "fp", "conesearch", "tags", "sso", "statistics"):
+        computed = {name for name, group in raw[endpoint]["columns"].items() if group in ("computed", "miriade")}
+        stored = set(raw[endpoint]["columns"]) - computed
+        listed = {name for names in raw[endpoint]["schema"].values() for name in names}
+        assert set(columns.selectable_columns(endpoint)) == (stored | listed) - computed, endpoint
+    # the schema's columns that the data never holds are selectable (they come back empty)
+    assert {"f:clf_slsn_score", "f:xm_spicy_SPICY"} <= set(columns.selectable_columns("sources"))
+    assert "r:diaSourceId" in columns.selectable_columns("objects")
+    # storage columns are in the data, hence selectable; computed ones are not
+    assert "r:salt" in columns.selectable_columns("fp")
+    assert "v:separation_degree" not in columns.selectable_columns("conesearch")
+    assert "f:sso_name" not in columns.selectable_columns("sso")
+
+
+def test_computed_columns():
+    assert columns.computed_columns("conesearch") == ["v:separation_degree"]
+    assert columns.computed_columns("skymap") == ["v:startgwMjdTai"]
+    assert columns.computed_columns("fp") == []
+    ephemerides = set(columns.computed_columns("sso_ephemerides"))
+    assert {"Date", "Phase", "SDSS:g", "index", "i:magpsf_red", "f:sso_name"} <= ephemerides
+    assert not any(name.startswith("r:") for name in ephemerides)
+
+
+def test_endpoints_serving_a_column():
+    assert columns.endpoints_serving("r:diaForcedSourceId") == ["fp"]
+    assert columns.endpoints_serving("r:nDiaSources") == ["conesearch", "objects", "skymap"]
+    assert columns.endpoints_serving("r:snr") == ["conesearch", "skymap", "sources", "sso", "sso_ephemerides", "tags"]
+    assert columns.endpoints_serving("r:noSuchField") == []

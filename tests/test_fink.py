@@ -23,10 +23,11 @@ from .recorded import DATA, FORMAT_OF_SUFFIX, MANIFEST, assert_same_table, recor
 
 FP_ID = 313761043604045880
 SOURCES_ID = 314003014107006318
+# whose, when, in which band, how bright, then the rest in the server's order; no r:salt (a storage key)
 FP_COLUMNS = [
-    "r:band", "r:dec", "r:detector", "r:diaForcedSourceId", "r:diaObjectId", "r:midpointMjdTai", "r:psfFlux",
-    "r:psfFluxErr", "r:ra", "r:salt", "r:scienceFlux", "r:scienceFluxErr", "r:timeProcessedMjdTai",
-    "r:timeWithdrawnMjdTai", "r:visit",
+    "r:diaObjectId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr", "r:diaForcedSourceId", "r:ra",
+    "r:dec", "r:detector", "r:scienceFlux", "r:scienceFluxErr", "r:timeProcessedMjdTai", "r:timeWithdrawnMjdTai",
+    "r:visit",
 ]
 
 
@@ -298,15 +299,22 @@ def test_requested_column_missing_from_answer_added_masked(server, client):
     assert table["r:trailLength"].dtype == np.float64
     assert table["r:trailLength"].mask.all()
     assert table["r:trailLength"].unit == u.arcsec
-    assert table.colnames == sorted(table.colnames)
+    # the leading columns of a light curve, then the others in the order asked
+    assert table.colnames == ["r:diaObjectId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr", "r:snr",
+                              "r:diaSourceId", "r:ra", "r:dec", "f:xm_simbad_otype", "f:clf_earlySNIa_score",
+                              "r:dipoleFitAttempted", "r:target_name", "r:trailLength"]
 
 
-def test_unknown_requested_column_warns(server, client):
+def test_column_the_server_schema_lists_but_the_answer_lacks_warns(server, client, monkeypatch):
+    # a column newer than the packaged map: the server's schema lists it, so it is asked for
+    schema = Table({"name": ["r:midpointMjdTai", "r:newField"]})
+    monkeypatch.setattr(client, "get_schema", lambda endpoint: schema)
     server.answer("sources_314003014107006318.json")
-    columns = MANIFEST["sources_314003014107006318.json"]["payload"]["columns"] + ",r:noSuchField"
-    with pytest.warns(InputWarning, match="noSuchField"):
+    columns = MANIFEST["sources_314003014107006318.json"]["payload"]["columns"] + ",r:newField"
+    with pytest.warns(InputWarning, match="newField"):
         table = client.query_sources(SOURCES_ID, columns=columns, output_format="json")
-    assert "r:noSuchField" not in table.colnames
+    assert "r:newField" not in table.colnames
+    assert server.calls[-1]["json"]["columns"].endswith(",r:newField")
 
 
 # --- empty answers -----------------------------------------------------------------------------
@@ -427,7 +435,7 @@ def test_unreadable_answer_not_left_in_cache(server, client):
 def test_schema_table(server, client):
     server.answer("schema_fp.json")
     schema = client.get_schema("fp")
-    assert schema.colnames == ["name", "family", "type", "nullable", "unit", "description"]
+    assert schema.colnames == ["name", "unit", "type", "description", "family", "nullable"]
     assert len(schema) == 14
     assert set(schema["family"]) == {"r"}
     row = schema.loc["r:psfFlux"]
