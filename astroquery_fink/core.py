@@ -5,7 +5,7 @@ import time
 import warnings
 
 from astroquery import cache_conf, log
-from astroquery.exceptions import NoResultsWarning
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery
 
 from . import __version__, conf, query, results
@@ -13,13 +13,13 @@ from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
+from .names import first_resolver_payloads, parse_targets, record, resolve_targets
 from .payload import (
     check_tag,
     cone_payload,
     cutout_payload,
     ids_payload,
     normalize_columns,
-    normalize_ids,
     normalize_on_error,
     resolver_payload,
     schema_payload,
@@ -88,6 +88,27 @@ class FinkClass(BaseQuery):
             return super()._request(method, url, *args, **kwargs)
         return cached_request(self, method, url, options)
 
+    def _id_query(self, endpoint, dia_object_id, *, cache, get_query_payload, verbose, on_error, **options):
+        """
+        An id query (``objects``, ``sources``, ``fp``); names among the ids are resolved first
+        (`astroquery_fink.names`), once every argument was checked.
+        """
+        on_error = normalize_on_error(on_error)
+        targets = parse_targets(dia_object_id)
+        # every argument checked before any request, a name standing for one object
+        payload = ids_payload(endpoint, targets.stand_in_ids(), **options)
+        if get_query_payload:
+            return first_resolver_payloads(targets) if targets.names else payload
+        resolved = {}
+        if targets.names:
+            ids, resolved = resolve_targets(self, targets, cache=cache)
+            if "midpointMjdTai" in payload and len(ids) > 1:
+                raise InvalidQueryError(f"midpoint_mjd_tai can only be used with a single object; the names given "
+                                        f"resolved to {resolved}.")
+            payload["diaObjectId"] = ",".join(ids)
+        table = query.query_table(self, endpoint, payload, cache=cache, verbose=verbose, on_error=on_error)
+        return record(table, resolved)
+
     def clear_cache(self):
         """Remove all cache files, with the temporary files of writers interrupted before they finished."""
         super().clear_cache()
@@ -143,11 +164,8 @@ class FinkClass(BaseQuery):
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "objects", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("objects", dia_object_id, columns=columns, output_format=output_format, cache=cache,
+                              get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
     def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
@@ -191,12 +209,9 @@ class FinkClass(BaseQuery):
         >>> lc["r:psfFlux"].unit, lc["r:midpointMjdTai"].unit  # doctest: +REMOTE_DATA
         (Unit("nJy"), Unit("d"))
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format,
-                              midpoint_mjd_tai=midpoint_mjd_tai)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "sources", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("sources", dia_object_id, columns=columns, output_format=output_format,
+                              midpoint_mjd_tai=midpoint_mjd_tai, cache=cache, get_query_payload=get_query_payload,
+                              verbose=verbose, on_error=on_error)
 
     @shared_docs
     def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
@@ -238,11 +253,8 @@ class FinkClass(BaseQuery):
         >>> Fink.query_forced_photometry(313761043604045880, get_query_payload=True)
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "fp", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("fp", dia_object_id, columns=columns, output_format=output_format, cache=cache,
+                              get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
     def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
@@ -299,9 +311,12 @@ class FinkClass(BaseQuery):
         >>> lc["time"].scale, lc["mag"].unit  # doctest: +REMOTE_DATA
         ('tai', Unit("mag(AB)"))
         """
-        ids = normalize_ids(dia_object_id)  # once: an iterator given as ids serves both queries
+        targets = parse_targets(dia_object_id)  # once: an iterator given as ids serves both queries
         extra = [] if columns is None else normalize_columns(columns).split(",")
         options = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
+        ids_payload("sources", targets.stand_in_ids(), output_format=output_format)  # checked before any request
+        normalize_on_error(on_error)
+        ids, resolved = resolve_targets(self, targets, cache=cache)
         with warnings.catch_warnings():
             # Many objects have detections and no forced photometry yet (or the reverse): only an
             # empty light curve as a whole is "no data", said once below.
@@ -315,7 +330,7 @@ class FinkClass(BaseQuery):
         lightcurve = merge_lightcurve(sources, photometry)
         if len(lightcurve) == 0:
             results.warn_empty_lightcurve(ids, forced)
-        return lightcurve
+        return record(lightcurve, resolved)
 
     @shared_docs
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):

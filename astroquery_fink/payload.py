@@ -34,6 +34,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "SCHEMA_ENDPOINTS",
     "normalize_ids",
+    "id_values",
     "normalize_columns",
     "normalize_output_format",
     "normalize_endpoint",
@@ -124,6 +125,19 @@ def normalize_ids(ids, *, name="dia_object_id"):
         For an empty list, a non-digit string, a float, a negative number or a number that
         does not fit in 64 bits.
     """
+    return list(dict.fromkeys(_one_id(value, name) for value in id_values(ids, name=name)))
+
+
+def id_values(ids, *, name="dia_object_id"):
+    """
+    The values of one or several identifiers as given, unchecked: a list of one value for a
+    scalar, the items of an iterable, the parts of one comma-separated string.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        For an empty list.
+    """
     if isinstance(ids, (str, bytes, np.str_)) or not isinstance(ids, Iterable):
         values = [ids.decode() if isinstance(ids, bytes) else ids]
     else:
@@ -132,7 +146,7 @@ def normalize_ids(ids, *, name="dia_object_id"):
         raise InvalidQueryError(f"{name} is empty: give at least one identifier.")
     if len(values) == 1 and isinstance(values[0], (str, np.str_)) and "," in values[0]:
         values = values[0].split(",")
-    return list(dict.fromkeys(_one_id(value, name) for value in values))
+    return values
 
 
 def normalize_columns(columns, *, required=()):
