@@ -12,6 +12,7 @@ from . import __version__, conf, query, results
 from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
+from .exceptions import BatchInterrupted, IncompleteResultError
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
 from .names import first_resolver_payloads, parse_targets, record, resolve_targets
 from .payload import (
@@ -106,7 +107,12 @@ class FinkClass(BaseQuery):
                 raise InvalidQueryError(f"midpoint_mjd_tai can only be used with a single object; the names given "
                                         f"resolved to {resolved}.")
             payload["diaObjectId"] = ",".join(ids)
-        table = query.query_table(self, endpoint, payload, cache=cache, verbose=verbose, on_error=on_error)
+        try:
+            table = query.query_table(self, endpoint, payload, cache=cache, verbose=verbose, on_error=on_error)
+        except (IncompleteResultError, BatchInterrupted) as error:
+            if error.table is not None:  # the partial table tells what the names gave, as a whole one does
+                record(error.table, resolved)
+            raise
         return record(table, resolved)
 
     def clear_cache(self):
@@ -137,6 +143,13 @@ class FinkClass(BaseQuery):
         dia_object_id : int, str, or iterable of int or str
             One Rubin ``diaObjectId`` or several (a list, an array, a table column); several
             ids are sent in one request and come back as one table.
+            Names are accepted in place of ids, alone or in the list: a TNS designation
+            (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
+            within 1.5 arcsec of its position (see `astroquery_fink.names`; what each name gave
+            is in ``meta["resolved_names"]``, and a name that gives no object raises
+            `~astroquery_fink.exceptions.NameResolutionError`).
+            With names, ``get_query_payload=True`` returns the list of the first resolver
+            requests they send (one per name): the ids, hence the query, depend on the answers.
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:ra", "r:dec", "r:nDiaSources"]``;
             all columns (about 90) by default.
@@ -163,6 +176,14 @@ class FinkClass(BaseQuery):
         ...                         columns="r:ra,r:dec,r:nDiaSources")  # doctest: +REMOTE_DATA
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:dec', 'r:diaObjectId', 'r:nDiaSources', 'r:ra']
+
+        By name (TNS, then SIMBAD):
+
+        >>> sn = Fink.query_object("SN 2026bqe", columns="r:ra,r:dec")  # doctest: +REMOTE_DATA
+        >>> list(sn.meta["resolved_names"])  # doctest: +REMOTE_DATA
+        ['SN 2026bqe']
+        >>> Fink.query_object("SN 2026bqe", get_query_payload=True)
+        [{'resolver': 'tns', 'name_or_id': 'SN 2026bqe', 'nmax': 100, 'output-format': 'json'}]
         """
         return self._id_query("objects", dia_object_id, columns=columns, output_format=output_format, cache=cache,
                               get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
@@ -176,7 +197,7 @@ class FinkClass(BaseQuery):
         Parameters
         ----------
         dia_object_id : int, str, or iterable of int or str
-            One Rubin ``diaObjectId`` or several.
+            One Rubin ``diaObjectId`` or several, or names (see `query_object`).
         midpoint_mjd_tai : float, str or `~astropy.time.Time`, optional
             Only the source(s) at this time (MJD, TAI). The server matches the text as a
             prefix, so ``"61176"`` selects every source of that day. One id only.
@@ -222,7 +243,7 @@ class FinkClass(BaseQuery):
         Parameters
         ----------
         dia_object_id : int, str, or iterable of int or str
-            One Rubin ``diaObjectId`` or several.
+            One Rubin ``diaObjectId`` or several, or names (see `query_object`).
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:midpointMjdTai", "r:psfFlux"]``;
             all 15 columns by default.
@@ -273,6 +294,11 @@ class FinkClass(BaseQuery):
         dia_object_id : int, str, or iterable of int or str
             One Rubin ``diaObjectId`` or several: their rows come in one table (``r:diaObjectId``
             tells them apart, ``lc.group_by("r:diaObjectId")`` splits it).
+            Names are accepted in place of ids, alone or in the list: a TNS designation
+            (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
+            within 1.5 arcsec of its position (see `astroquery_fink.names`; what each name gave
+            is in ``meta["resolved_names"]``, and a name that gives no object raises
+            `~astroquery_fink.exceptions.NameResolutionError`).
         forced : bool
             Add the forced photometry (``/api/v1/fp``), which also measures the object when it
             was not detected; `False` gives the detections only.

@@ -15,7 +15,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astroquery.exceptions import InvalidQueryError
 
-from astroquery_fink.exceptions import NameResolutionError
+from astroquery_fink import conf
+from astroquery_fink.exceptions import IncompleteResultError, NameResolutionError
 from astroquery_fink.names import MATCH_RADIUS, parse_targets, resolve_name, tns_candidates
 from astroquery_fink.testing.services.resolvers import _INTERNAL_NAMES
 
@@ -257,3 +258,12 @@ def test_a_longer_tns_name_that_starts_like_the_one_asked_is_not_it():
     with pytest.raises(NameResolutionError, match="TNS knows no 'SN 2026ab' nor 'AT 2026ab'; SIMBAD does not know"):
         resolve_name(stand_in, "SN 2026ab")
     assert ("cone", (1.0, 2.0)) not in stand_in.calls
+
+
+def test_a_partial_result_tells_what_the_names_gave(replica, replica_client):
+    replica.inject("500", endpoint="fp", ids=[str(OBJECT)])
+    with conf.set_temp("max_retries", 0), pytest.raises(IncompleteResultError) as raised:
+        replica_client.query_forced_photometry([BQE, OBJECT])
+    [identifier] = raised.value.table.meta["resolved_names"][BQE]
+    assert raised.value.failed_ids == [str(OBJECT)]
+    assert set(raised.value.table["r:diaObjectId"]) == {identifier}
