@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.table import Table, vstack
 from astropy.utils.console import ProgressBar
-from astroquery import log
 from astroquery.exceptions import TableParseError
 
 from . import conf
@@ -121,9 +120,6 @@ def _fetch_splitting(fetch, chunk, splitter, result):
     if len(chunk) == 1 or not splittable(first) or not splitter.allowed:
         result.failed.append((chunk, first))
         return result
-    # said at INFO: splitting sends more requests, and takes longer, than the user asked for
-    log.info("A request of %d ids failed (%s); splitting it to isolate the failing ids (at most %d more requests).",
-             len(chunk), _short(first), split_budget(len(chunk)))
     pending = deque([(chunk, first)])
     budget, failed = split_budget(len(chunk)), []
     while pending:
@@ -143,12 +139,6 @@ def _fetch_splitting(fetch, chunk, splitter, result):
     position = {identifier: index for index, identifier in enumerate(chunk)}
     result.failed.extend(sorted(failed, key=lambda item: position[item[0][0]]))
     return result
-
-
-def _short(error):
-    """An error's first sentence at most, for a log line."""
-    text = str(error)
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def fetch_ids(fetch, client, payload, *, verbose=True, on_error="raise"):

@@ -25,7 +25,7 @@ is logged at INFO and kept in the result's ``meta["resolved_names"]``.
 """
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from astropy import units as u
@@ -58,37 +58,40 @@ def is_name(value):
 @dataclass
 class Targets:
     """
-    What was given as ``dia_object_id``: ids (canonical decimal strings) and names, in order.
+    What was given as ``dia_object_id``: ids and names, in order.
 
     Attributes
     ----------
-    items : list of tuple
-        ``("id", "313761043604045880")`` or ``("name", "SN 2026bqe")``, in the order given, each once.
+    values : list
+        The values as given (a comma-separated string split).
+    items : list of tuple or None
+        When names were given: ``("id", "313761043604045880")`` (canonical decimal text) or
+        ``("name", "SN 2026bqe")``, in the order given, each once. `None` for ids only: they are
+        checked once, where the query's payload is built (a list of 100 000 ids is not checked twice).
     """
 
-    items: list = field(default_factory=list)
+    values: list
+    items: list = None
 
     @property
     def names(self):
         """The names, in order."""
-        return [value for kind, value in self.items if kind == "name"]
-
-    @property
-    def ids(self):
-        """The ids given as such, in order."""
-        return [value for kind, value in self.items if kind == "id"]
+        return [] if self.items is None else [value for kind, value in self.items if kind == "name"]
 
     def stand_in_ids(self):
         """
-        One distinct id per target, for checking the other arguments of a query before any name is
-        resolved (a name stands for at least one object).
+        The ids to build the query's payload with before any name is resolved, so that every other
+        argument is checked first: the values themselves for ids only, else one distinct id per
+        target (a name stands for at least one object).
         """
+        if self.items is None:
+            return self.values
         return [value if kind == "id" else str(index) for index, (kind, value) in enumerate(self.items)]
 
 
 def parse_targets(dia_object_id, *, name="dia_object_id"):
     """
-    Sort what was given as ``dia_object_id`` into ids and names; check the ids (no request is made).
+    Sort what was given as ``dia_object_id`` into ids and names (no request is made).
 
     Parameters
     ----------
@@ -103,7 +106,8 @@ def parse_targets(dia_object_id, *, name="dia_object_id"):
     Raises
     ------
     astroquery.exceptions.InvalidQueryError
-        For an empty list, an empty name, or a value that is neither a valid id nor a name.
+        For an empty list, or, among names, a value that is neither a valid id nor a name (ids
+        alone are checked when the payload is built, by `~astroquery_fink.payload.normalize_ids`).
 
     Examples
     --------
@@ -111,14 +115,16 @@ def parse_targets(dia_object_id, *, name="dia_object_id"):
     >>> parse_targets([313761043604045880, "SN 2026bqe"]).items
     [('id', '313761043604045880'), ('name', 'SN 2026bqe')]
     """
+    values = id_values(dia_object_id, name=name)
+    if not any(is_name(value) for value in values):
+        return Targets(values)
     items = []
-    for value in id_values(dia_object_id, name=name):
+    for value in values:
         if is_name(value):
-            text = " ".join(str(value).split())  # blanks collapsed: "SN  2026bqe" is "SN 2026bqe"
-            items.append(("name", text))
+            items.append(("name", " ".join(str(value).split())))  # blanks collapsed: "SN  2026bqe" is "SN 2026bqe"
         else:
             items.append(("id", normalize_ids([value], name=name)[0]))
-    return Targets(list(dict.fromkeys(items)))
+    return Targets(values, list(dict.fromkeys(items)))
 
 
 def tns_candidates(name):
@@ -264,6 +270,8 @@ def resolve_targets(client, targets, *, cache=False):
     resolved : dict
         Name -> list of int diaObjectIds, for ``meta["resolved_names"]``.
     """
+    if targets.items is None:
+        return normalize_ids(targets.values), {}
     ids, resolved = [], {}
     for kind, value in targets.items:
         if kind == "id":

@@ -53,7 +53,8 @@ def _what_failed(answer, error, target):
     where = f" {target}" if target else ""
     if error is not None:
         if isinstance(error, requests.Timeout):
-            return f"no whole answer from{where} in time ({failure_reason(error)})"
+            reason = failure_reason(error)  # the client's own deadline already says it all
+            return reason if reason.startswith("no whole answer") else f"no answer from{where} in time ({reason})"
         if isinstance(error, requests.exceptions.ChunkedEncodingError):
             return f"the answer of{where} was cut short ({failure_reason(error)})"
         return f"no connection to{where} ({failure_reason(error)})"

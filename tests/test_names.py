@@ -187,9 +187,10 @@ def test_targets_are_sorted_into_ids_and_names():
     targets = parse_targets([OBJECT, " SN  2026bqe ", "313761043604045880", "M 31", "2026bqe"])
     assert targets.items == [("id", str(OBJECT)), ("name", "SN 2026bqe"), ("name", "M 31"), ("name", "2026bqe")]
     assert parse_targets("SN 2026bqe,313761043604045880").items == [("name", "SN 2026bqe"), ("id", str(OBJECT))]
-    for bad in ("12-34", "", -1, 1.5):
+    for bad in ("12-34", "", -1, 1.5):  # with a name, every id is checked before any request
         with pytest.raises(InvalidQueryError):
-            parse_targets(bad)
+            parse_targets(["SN 2026bqe", bad])
+    assert parse_targets([OBJECT, "12"]).items is None  # ids only: checked once, by the payload builder
 
 
 @pytest.mark.parametrize(("name", "asked"), [

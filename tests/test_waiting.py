@@ -14,8 +14,6 @@ import pytest
 from astroquery.exceptions import RemoteServiceError
 
 from astroquery_fink import FinkClass, conf
-from astroquery_fink.exceptions import IncompleteResultError
-from astroquery_fink.testing import BIG_FP_OBJECT_ID, REAL_OBJECT_IDS
 
 OBJECT = 313761043604045880
 
@@ -105,12 +103,12 @@ def test_an_unknown_host_says_it_cannot_reach_the_server(tmp_path, monkeypatch):
     assert len(client.slept) == 1
 
 
-def test_splitting_a_failing_request_is_said(replica, replica_client, info):
-    first, second = [i for i in REAL_OBJECT_IDS if i != BIG_FP_OBJECT_ID][:2]
-    replica.inject("500", endpoint="fp", ids=[second])
-    with conf.set_temp("max_retries", 0), pytest.raises(IncompleteResultError):
-        replica_client.query_forced_photometry([first, second])
-    lines = [record.getMessage() for record in info.records if "splitting it" in record.getMessage()]
-    assert len(lines) == 1
-    assert lines[0].startswith("A request of 2 ids failed (The Fink API failed (HTTP 500")
-    assert lines[0].endswith("splitting it to isolate the failing ids (at most 4 more requests).")
+
+def test_an_answer_too_slow_is_retried_and_said(replica, tmp_path, info):
+    client = offline_client(replica.url, tmp_path)
+    client._timeout = 0.5
+    replica.inject("slow", endpoint="objects", times=1)  # held until the replica lets it go: never, here
+    client.query_object(OBJECT, columns="r:ra")
+    [line] = retry_lines(info)
+    assert line.startswith(f"no whole answer from {replica.url}/api/v1/objects within 0.5 s (timeout): stopped after")
+    assert line.endswith(f"retrying in {client.slept[0]:.1f} s (attempt 2 of 6)")
