@@ -145,7 +145,7 @@ class FinkClass(BaseQuery):
             ids are sent in one request and come back as one table.
             Names are accepted in place of ids, alone or in the list: a TNS designation
             (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
-            within 1.5 arcsec of its position (see `astroquery_fink.names`; what each name gave
+            within 1.5 arcsec of its position (see ``astroquery_fink.names``; what each name gave
             is in ``meta["resolved_names"]``, and a name that gives no object raises
             `~astroquery_fink.exceptions.NameResolutionError`).
             With names, ``get_query_payload=True`` returns the list of the first resolver
@@ -296,7 +296,7 @@ class FinkClass(BaseQuery):
             tells them apart, ``lc.group_by("r:diaObjectId")`` splits it).
             Names are accepted in place of ids, alone or in the list: a TNS designation
             (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
-            within 1.5 arcsec of its position (see `astroquery_fink.names`; what each name gave
+            within 1.5 arcsec of its position (see ``astroquery_fink.names``; what each name gave
             is in ``meta["resolved_names"]``, and a name that gives no object raises
             `~astroquery_fink.exceptions.NameResolutionError`).
         forced : bool

@@ -101,8 +101,8 @@ class UnexpectedValuesWarning(AstropyWarning):
 class OutsideSurveyWarning(AstropyWarning):
     """
     A time of the query lies where no Rubin alert can be: a window ending before the survey's first
-    alerts (`~astroquery_fink.payload.SURVEY_START`), or starting after tomorrow. The query is sent
-    as asked; its answer can only be empty.
+    alerts (``astroquery_fink.payload.SURVEY_START``, 2025-09-06), or starting after tomorrow. The
+    query is sent as asked; its answer can only be empty.
     """
 
 
