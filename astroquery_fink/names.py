@@ -62,8 +62,8 @@ class Targets:
 
     Attributes
     ----------
-    values : list
-        The values as given (a comma-separated string split).
+    values : list or numpy.ndarray
+        The values as given (a comma-separated string split; an integer array as it is).
     items : list of tuple or None
         When names were given: ``("id", "313761043604045880")`` (canonical decimal text) or
         ``("name", "SN 2026bqe")``, in the order given, each once. `None` for ids only: they are
@@ -115,6 +115,8 @@ def parse_targets(dia_object_id, *, name="dia_object_id"):
     >>> parse_targets([313761043604045880, "SN 2026bqe"]).items
     [('id', '313761043604045880'), ('name', 'SN 2026bqe')]
     """
+    if isinstance(dia_object_id, np.ndarray) and dia_object_id.dtype.kind in "iu":
+        return Targets(dia_object_id)  # an array of integers holds no name: nothing to look at
     values = id_values(dia_object_id, name=name)
     if not any(is_name(value) for value in values):
         return Targets(values)
