@@ -5,14 +5,16 @@ import time
 import warnings
 
 from astroquery import cache_conf, log
-from astroquery.exceptions import NoResultsWarning
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery
 
 from . import __version__, conf, query, results
 from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
+from .exceptions import BatchInterrupted, IncompleteResultError
 from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
+from .names import first_resolver_payloads, parse_targets, record, resolve_targets
 from .payload import (
     check_columns,
     check_tag,
@@ -20,7 +22,6 @@ from .payload import (
     cutout_payload,
     ids_payload,
     normalize_columns,
-    normalize_ids,
     normalize_on_error,
     resolver_payload,
     schema_payload,
@@ -89,6 +90,33 @@ class FinkClass(BaseQuery):
             return super()._request(method, url, *args, **kwargs)
         return cached_request(self, method, url, options)
 
+    def _id_query(self, endpoint, dia_object_id, *, cache, get_query_payload, verbose, on_error, **options):
+        """
+        An id query (``objects``, ``sources``, ``fp``); names among the ids are resolved first
+        (`astroquery_fink.names`), once every argument was checked.
+        """
+        on_error = normalize_on_error(on_error)
+        targets = parse_targets(dia_object_id)
+        # every argument checked before any request, a name standing for one object
+        payload = ids_payload(endpoint, targets.stand_in_ids(), **options)
+        check_columns(endpoint, payload, server_schema=None if get_query_payload else self.get_schema)
+        if get_query_payload:
+            return first_resolver_payloads(targets) if targets.names else payload
+        resolved = {}
+        if targets.names:
+            ids, resolved = resolve_targets(self, targets, cache=cache)
+            if "midpointMjdTai" in payload and len(ids) > 1:
+                raise InvalidQueryError(f"midpoint_mjd_tai can only be used with a single object; the names given "
+                                        f"resolved to {resolved}.")
+            payload["diaObjectId"] = ",".join(ids)
+        try:
+            table = query.query_table(self, endpoint, payload, cache=cache, verbose=verbose, on_error=on_error)
+        except (IncompleteResultError, BatchInterrupted) as error:
+            if error.table is not None:  # the partial table tells what the names gave, as a whole one does
+                record(error.table, resolved)
+            raise
+        return record(table, resolved)
+
     def clear_cache(self):
         """Remove all cache files, with the temporary files of writers interrupted before they finished."""
         super().clear_cache()
@@ -117,6 +145,13 @@ class FinkClass(BaseQuery):
         dia_object_id : int, str, or iterable of int or str
             One Rubin ``diaObjectId`` or several (a list, an array, a table column); several
             ids are sent in one request and come back as one table.
+            Names are accepted in place of ids, alone or in the list: a TNS designation
+            (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
+            within 1.5 arcsec of its position (see ``astroquery_fink.names``; what each name gave
+            is in ``meta["resolved_names"]``, and a name that gives no object raises
+            `~astroquery_fink.exceptions.NameResolutionError`).
+            With names, ``get_query_payload=True`` returns the list of the first resolver
+            requests they send (one per name): the ids, hence the query, depend on the answers.
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:ra", "r:dec", "r:nDiaSources"]``;
             all columns (about 90) by default.
@@ -143,13 +178,17 @@ class FinkClass(BaseQuery):
         ...                         columns="r:ra,r:dec,r:nDiaSources")  # doctest: +REMOTE_DATA
         >>> obj.colnames  # doctest: +REMOTE_DATA
         ['r:diaObjectId', 'r:ra', 'r:dec', 'r:nDiaSources']
+
+        By name (TNS, then SIMBAD):
+
+        >>> sn = Fink.query_object("SN 2026bqe", columns="r:ra,r:dec")  # doctest: +REMOTE_DATA
+        >>> list(sn.meta["resolved_names"])  # doctest: +REMOTE_DATA
+        ['SN 2026bqe']
+        >>> Fink.query_object("SN 2026bqe", get_query_payload=True)
+        [{'resolver': 'tns', 'name_or_id': 'SN 2026bqe', 'nmax': 100, 'output-format': 'json'}]
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("objects", dia_object_id, columns=columns, output_format=output_format)
-        check_columns("objects", payload, server_schema=None if get_query_payload else self.get_schema)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "objects", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("objects", dia_object_id, columns=columns, output_format=output_format, cache=cache,
+                              get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
     def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
@@ -160,7 +199,7 @@ class FinkClass(BaseQuery):
         Parameters
         ----------
         dia_object_id : int, str, or iterable of int or str
-            One Rubin ``diaObjectId`` or several.
+            One Rubin ``diaObjectId`` or several, or names (see `query_object`).
         midpoint_mjd_tai : float, str or `~astropy.time.Time`, optional
             Only the source(s) at this time (MJD, TAI). The server matches the text as a
             prefix, so ``"61176"`` selects every source of that day. One id only.
@@ -193,13 +232,9 @@ class FinkClass(BaseQuery):
         >>> lc["r:psfFlux"].unit, lc["r:midpointMjdTai"].unit  # doctest: +REMOTE_DATA
         (Unit("nJy"), Unit("d"))
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("sources", dia_object_id, columns=columns, output_format=output_format,
-                              midpoint_mjd_tai=midpoint_mjd_tai)
-        check_columns("sources", payload, server_schema=None if get_query_payload else self.get_schema)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "sources", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("sources", dia_object_id, columns=columns, output_format=output_format,
+                              midpoint_mjd_tai=midpoint_mjd_tai, cache=cache, get_query_payload=get_query_payload,
+                              verbose=verbose, on_error=on_error)
 
     @shared_docs
     def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
@@ -210,7 +245,7 @@ class FinkClass(BaseQuery):
         Parameters
         ----------
         dia_object_id : int, str, or iterable of int or str
-            One Rubin ``diaObjectId`` or several.
+            One Rubin ``diaObjectId`` or several, or names (see `query_object`).
         columns : str or list of str, optional
             Column names with their family prefix, e.g. ``["r:midpointMjdTai", "r:psfFlux"]``;
             all 15 columns by default.
@@ -241,12 +276,8 @@ class FinkClass(BaseQuery):
         >>> Fink.query_forced_photometry(313761043604045880, get_query_payload=True)
         {'diaObjectId': '313761043604045880', 'output-format': 'votable'}
         """
-        on_error = normalize_on_error(on_error)
-        payload = ids_payload("fp", dia_object_id, columns=columns, output_format=output_format)
-        check_columns("fp", payload, server_schema=None if get_query_payload else self.get_schema)
-        if get_query_payload:
-            return payload
-        return query.query_table(self, "fp", payload, cache=cache, verbose=verbose, on_error=on_error)
+        return self._id_query("fp", dia_object_id, columns=columns, output_format=output_format, cache=cache,
+                              get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
     def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
@@ -265,6 +296,11 @@ class FinkClass(BaseQuery):
         dia_object_id : int, str, or iterable of int or str
             One Rubin ``diaObjectId`` or several: their rows come in one table (``r:diaObjectId``
             tells them apart, ``lc.group_by("r:diaObjectId")`` splits it).
+            Names are accepted in place of ids, alone or in the list: a TNS designation
+            (``"SN 2026bqe"``, ``"2026bqe"``) or a SIMBAD name, resolved to the Fink objects
+            within 1.5 arcsec of its position (see ``astroquery_fink.names``; what each name gave
+            is in ``meta["resolved_names"]``, and a name that gives no object raises
+            `~astroquery_fink.exceptions.NameResolutionError`).
         forced : bool
             Add the forced photometry (``/api/v1/fp``), which also measures the object when it
             was not detected; `False` gives the detections only.
@@ -303,9 +339,12 @@ class FinkClass(BaseQuery):
         >>> lc["time"].scale, lc["mag"].unit  # doctest: +REMOTE_DATA
         ('tai', Unit("mag(AB)"))
         """
-        ids = normalize_ids(dia_object_id)  # once: an iterator given as ids serves both queries
+        targets = parse_targets(dia_object_id)  # once: an iterator given as ids serves both queries
         extra = [] if columns is None else normalize_columns(columns).split(",")
         options = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
+        ids_payload("sources", targets.stand_in_ids(), output_format=output_format)  # checked before any request
+        normalize_on_error(on_error)
+        ids, resolved = resolve_targets(self, targets, cache=cache)
         with warnings.catch_warnings():
             # Many objects have detections and no forced photometry yet (or the reverse): only an
             # empty light curve as a whole is "no data", said once below.
@@ -319,7 +358,7 @@ class FinkClass(BaseQuery):
         lightcurve = merge_lightcurve(sources, photometry)
         if len(lightcurve) == 0:
             results.warn_empty_lightcurve(ids, forced)
-        return lightcurve
+        return record(lightcurve, resolved)
 
     @shared_docs
     def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):

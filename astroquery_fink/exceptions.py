@@ -4,7 +4,7 @@ from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TablePa
 
 __all__ = ["BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
            "ResponseTooLargeError", "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning",
-           "UnexpectedValuesWarning"]
+           "UnexpectedValuesWarning", "OutsideSurveyWarning", "NameResolutionError"]
 
 
 class _ServerFacts:
@@ -96,6 +96,33 @@ class IncompleteResultWarning(AstropyWarning):
 
 class UnexpectedValuesWarning(AstropyWarning):
     """A column's values do not have the type the column map gives it; they are kept as they came."""
+
+
+class OutsideSurveyWarning(AstropyWarning):
+    """
+    A time of the query lies where no Rubin alert can be: a window ending before the survey's first
+    alerts (``astroquery_fink.payload.SURVEY_START``, 2025-09-06), or starting after tomorrow. The
+    query is sent as asked; its answer can only be empty.
+    """
+
+
+class NameResolutionError(InvalidQueryError):
+    """
+    A name given instead of a ``diaObjectId`` could not be turned into Rubin ids.
+
+    Attributes
+    ----------
+    name : str
+        The name, as given.
+    attempts : list of tuple
+        ``(resolver, what it answered)`` for each resolver tried, in order: ``("tns", ...)``,
+        ``("simbad", ...)``.
+    """
+
+    def __init__(self, message, *, name, attempts):
+        super().__init__(message)
+        self.name = name
+        self.attempts = attempts
 
 
 class BatchInterrupted(KeyboardInterrupt):

@@ -1,7 +1,9 @@
 """Validation of user arguments and construction of the payloads the Fink/LSST API expects."""
+import contextlib
 import difflib
 import numbers
 import re
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,6 +13,7 @@ from astropy.coordinates.name_resolve import NameResolveError
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 from astroquery.utils import commons
+from erfa import ErfaWarning
 
 from .columns import computed_columns, endpoints_serving, selectable_columns
 from .cutouts import CUTOUT_FORMATS, KERNELS, KINDS, STRETCHES
@@ -34,6 +37,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "SCHEMA_ENDPOINTS",
     "normalize_ids",
+    "id_values",
     "normalize_columns",
     "check_columns",
     "normalize_output_format",
@@ -50,6 +54,8 @@ __all__ = [
     "normalize_names",
     "normalize_resolver",
     "normalize_night",
+    "SURVEY_START",
+    "JD_THRESHOLD",
 ]
 
 
@@ -123,6 +129,19 @@ def normalize_ids(ids, *, name="dia_object_id"):
         For an empty list, a non-digit string, a float, a negative number or a number that
         does not fit in 64 bits.
     """
+    return list(dict.fromkeys(_one_id(value, name) for value in id_values(ids, name=name)))
+
+
+def id_values(ids, *, name="dia_object_id"):
+    """
+    The values of one or several identifiers as given, unchecked: a list of one value for a
+    scalar, the items of an iterable, the parts of one comma-separated string.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        For an empty list.
+    """
     if isinstance(ids, (str, bytes, np.str_)) or not isinstance(ids, Iterable):
         values = [ids.decode() if isinstance(ids, bytes) else ids]
     else:
@@ -131,7 +150,7 @@ def normalize_ids(ids, *, name="dia_object_id"):
         raise InvalidQueryError(f"{name} is empty: give at least one identifier.")
     if len(values) == 1 and isinstance(values[0], (str, np.str_)) and "," in values[0]:
         values = values[0].split(",")
-    return list(dict.fromkeys(_one_id(value, name) for value in values))
+    return values
 
 
 def normalize_columns(columns, *, required=()):
@@ -340,19 +359,36 @@ def normalize_mjd(value, *, name="midpoint_mjd_tai"):
         A `~astropy.time.Time` is converted to the TAI scale first. A string is sent as
         given, so ``"61176"`` selects every source of that day (the server matches the text as a
         prefix of its storage key).
-        prefix of its storage key).
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        For anything but a finite non-negative number, a digit string or a single time, and for
+        a number above `JD_THRESHOLD`: a Julian Date given as an MJD (the hint says how to convert).
+
+    Warns
+    -----
+    astroquery_fink.exceptions.OutsideSurveyWarning
+        For a number or a time before `SURVEY_START` or after tomorrow (not for a string: it may be
+        a prefix).
     """
     if isinstance(value, Time):
         if not value.isscalar:
             raise InvalidQueryError(f"{name} must be a single time, got {len(value)} values.")
-        return repr(float(value.tai.mjd))
+        _warn_outside_survey((name, value), (name, value))
+        with _quiet_erfa():
+            return repr(float(value.tai.mjd))
     if isinstance(value, (bool, np.bool_)):
         raise InvalidQueryError(f"{name} must be a number, a digit string or a Time, got {value!r}.")
     if isinstance(value, numbers.Real):
         if not np.isfinite(value) or value < 0:
             raise InvalidQueryError(f"{name} must be a finite non-negative MJD, got {value!r}.")
+        _refuse_jd(value, name)
+        time = Time(float(value), format="mjd", scale="tai")
+        _warn_outside_survey((name, time), (name, time))
         return repr(float(value)) if not isinstance(value, numbers.Integral) else str(int(value))
     if isinstance(value, str) and _MJD_TEXT.match(value.strip()):
+        _refuse_jd(float(value), name)
         return value.strip()
     raise InvalidQueryError(f"{name} must be an MJD number, a digit string or a Time, got {value!r}.")
 
@@ -363,6 +399,12 @@ def normalize_mjd(value, *, name="midpoint_mjd_tai"):
 MAX_CONE_RADIUS = 5 * u.deg
 #: Alerts a tag query returns when ``n`` is not given (the server's default, always sent explicitly).
 TAGS_N = 10
+#: No Rubin alert is older than this (UTC): the Fink/LSST API's own description gives it as the start of
+#: its data (the documented, unimplemented default of the cone search's ``startdate``).
+SURVEY_START = "2025-09-06"
+#: A "Modified Julian Date" above this is a Julian Date: MJD 2 400 000 is the year 8429, while JD
+#: 2 400 000.5 is MJD 0 (1858). Rubin's times are MJDs around 61 000.
+JD_THRESHOLD = 2_400_000
 #: Resolvers the server knows (any other name crashes it: HTTP 500).
 RESOLVERS = ("tns", "simbad", "ssodnet")
 _DATE = re.compile(r"^([0-9]{4}([0-9]{2}([0-9]{2})?)?)?$")
@@ -425,7 +467,8 @@ def normalize_time(value, *, name):
     ----------
     value : `~astropy.time.Time`, str or float
         A `~astropy.time.Time` in any scale; an ISO/ISOT string, read as UTC; or a number,
-        read as an MJD on the TAI scale of the ``*MjdTai`` columns.
+        read as an MJD on the TAI scale of the ``*MjdTai`` columns (a number above
+        `JD_THRESHOLD` is refused: it is a Julian Date).
 
     Notes
     -----
@@ -433,22 +476,71 @@ def normalize_time(value, *, name):
     with TAI MJDs without converting: sending the TAI clock reading makes that
     comparison exact.
     """
+    time = _as_time(value, name)
+    with _quiet_erfa():
+        return time.tai.iso
+
+
+def _as_time(value, name):
+    """One `~astropy.time.Time` from a Time, an ISO string (UTC) or an MJD number (TAI); else raise."""
     if isinstance(value, (bool, np.bool_)):
         raise InvalidQueryError(f"{name} must be a Time, an ISO string or an MJD, got {value!r}.")
+    if isinstance(value, numbers.Real):
+        _refuse_jd(value, name)
     try:
-        if isinstance(value, Time):
-            time = value
-        elif isinstance(value, numbers.Real):
-            time = Time(float(value), format="mjd", scale="tai")
-        elif isinstance(value, str):
-            time = Time(value.strip(), scale="utc")
-        else:
-            raise TypeError(type(value).__name__)
+        with _quiet_erfa():
+            if isinstance(value, Time):
+                time = value
+            elif isinstance(value, numbers.Real):
+                time = Time(float(value), format="mjd", scale="tai")
+            elif isinstance(value, str):
+                time = Time(value.strip(), scale="utc")
+            else:
+                raise TypeError(type(value).__name__)
     except (ValueError, TypeError) as error:
         raise InvalidQueryError(f"{name} must be a Time, an ISO string or an MJD, got {value!r}.") from error
     if not time.isscalar:
         raise InvalidQueryError(f"{name} must be a single time.")
-    return time.tai.iso
+    return time
+
+
+def _refuse_jd(number, name):
+    """A number above `JD_THRESHOLD` given as an MJD is a Julian Date: refuse it with the conversion."""
+    if np.isfinite(number) and number > JD_THRESHOLD:
+        mjd = float(number) - 2400000.5
+        raise InvalidQueryError(
+            f"{name} = {number!r} looks like a Julian Date, not an MJD (an MJD above {JD_THRESHOLD:,} is after "
+            f"the year 8000). MJD = JD - 2400000.5: give {mjd:.10g}, or Time({number!r}, format='jd').")
+
+
+def _warn_outside_survey(first, last):
+    """
+    Warn when the times from ``first`` to ``last``, each ``(argument name, Time)`` or `None` (open),
+    cannot hold a Rubin alert: ending before `SURVEY_START`, or starting after tomorrow.
+    """
+    from .exceptions import OutsideSurveyWarning
+    from .results import warn  # imported here: results imports this module
+
+    with _quiet_erfa():
+        too_early = last is not None and last[1] < Time(SURVEY_START, scale="utc")
+        too_late = not too_early and first is not None and first[1] > Time.now() + 1 * u.day
+        when = (last if too_early else first)[1].utc.iso[:19] if too_early or too_late else None
+    if too_early:
+        warn(f"{last[0]} ({when} UTC) is before Rubin's first alerts ({SURVEY_START}): the answer can only be "
+             "empty. Was another kind of date meant (an MJD is about 61000 in 2026)?", OutsideSurveyWarning)
+    elif too_late:
+        warn(f"{first[0]} ({when} UTC) is in the future: the answer can only be empty.", OutsideSurveyWarning)
+
+
+@contextlib.contextmanager
+def _quiet_erfa():
+    """
+    Silence ERFA's "dubious year" while converting a time past the leap-second table (the future,
+    warned about as such) between UTC and TAI.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ErfaWarning)
+        yield
 
 
 def normalize_count(value, *, name):
@@ -517,13 +609,16 @@ def normalize_on_error(on_error):
 
 
 def _days(window):
-    """A window length in days, from a number of days or a time Quantity."""
+    """A window length in days, from a number of days or a time Quantity; positive, else raise."""
+    if isinstance(window, (bool, np.bool_)):
+        raise InvalidQueryError(f"window must be a number of days or a time Quantity, got {window!r}.")
     try:
         days = float(window.to_value("day")) if hasattr(window, "to_value") else float(window)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, u.UnitsError) as error:
         raise InvalidQueryError(f"window must be a number of days or a time Quantity, got {window!r}.") from error
     if not np.isfinite(days) or days <= 0:
-        raise InvalidQueryError(f"window must be a positive number of days, got {window!r}.")
+        raise InvalidQueryError(f"window must be a positive number of days, got {window!r}: it counts days "
+                                "after start_time.")
     return days
 
 
@@ -547,12 +642,33 @@ def _check_colormap(colormap):
     return str(colormap)
 
 
-def _time_window(payload, start_time, stop_time):
-    """Add the ``startdate``/``stopdate`` of a time window to ``payload``."""
-    if start_time is not None:
-        payload["startdate"] = normalize_time(start_time, name="start_time")
-    if stop_time is not None:
-        payload["stopdate"] = normalize_time(stop_time, name="stop_time")
+def _time_window(payload, start_time, stop_time, window=None):
+    """
+    Add the ``startdate``/``stopdate`` of a time window to ``payload``, refusing a stop before the
+    start and warning (`~astroquery_fink.exceptions.OutsideSurveyWarning`) about a window where no
+    Rubin alert can be. ``window`` (days, already checked) ends the window ``window`` days after
+    ``start_time``.
+    """
+    start = None if start_time is None else _as_time(start_time, "start_time")
+    stop = None if stop_time is None else _as_time(stop_time, "stop_time")
+    with _quiet_erfa():
+        if start is not None and stop is not None and stop < start:
+            order = f"stop_time ({stop.utc.iso} UTC) is before start_time ({start.utc.iso} UTC)"
+        else:
+            order = None
+    if order:
+        raise InvalidQueryError(f"{order}: no alert can be in that window; swap them?")
+    end = None if stop is None else ("stop_time", stop)
+    if start is not None and window is not None:
+        window_end = start + window * u.day
+        if stop is None or window_end < stop:
+            end = ("the end of the window (start_time + window)", window_end)
+    _warn_outside_survey(None if start is None else ("start_time", start), end)
+    with _quiet_erfa():
+        if start is not None:
+            payload["startdate"] = start.tai.iso
+        if stop is not None:
+            payload["stopdate"] = stop.tai.iso
     return payload
 
 
@@ -596,12 +712,15 @@ def cone_payload(coordinates, radius, *, n=None, start_time=None, stop_time=None
     payload = {"ra": ra, "dec": dec, "radius": normalize_radius(radius)}
     if n is not None:
         payload["n"] = normalize_count(n, name="n")
-    _time_window(payload, start_time, stop_time)
+    days = None
     if window is not None:
         if start_time is None:
             # the server ignores a window without a start: say so instead
             raise InvalidQueryError("window needs start_time: it counts days from start_time.")
-        payload["window"] = _days(window)
+        days = _days(window)
+    _time_window(payload, start_time, stop_time, days)
+    if days is not None:
+        payload["window"] = days
     if columns is not None:
         # The server adds r:ra/r:dec/r:midpointMjdTai by a substring test, which "r:raErr" fools
         # (then it crashes), and refuses dates without f:firstDiaSourceMjdTaiFink: send them all.

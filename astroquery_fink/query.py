@@ -30,7 +30,7 @@ from .exceptions import FinkInvalidQueryError, FinkRemoteServiceError
 from .layout import arrange
 from .order import order_rows
 from .payload import API
-from .retry import RETRY_STATUSES, RetryPolicy
+from .retry import RETRY_STATUSES, RetryPolicy, failure_reason, unreachable
 from .schema import schema_table
 
 __all__ = ["exchange", "fetch_table", "finish_table", "column_key", "query_table", "query_schema", "query_cutout",
@@ -100,7 +100,8 @@ def exchange(client, method, endpoint, payload, *, cache, read):
                 raise
 
         policy = RetryPolicy(max_retries=int(conf.max_retries), backoff=float(conf.retry_backoff),
-                             max_wait=float(conf.retry_max_wait), sleep=client._sleep, time_left=call.remaining)
+                             max_wait=float(conf.retry_max_wait), sleep=client._sleep, time_left=call.remaining,
+                             target=url)
         try:
             outcome = policy.run(attempt, lambda answer: answer.error is not None)
         except _TRANSPORT_FAILURES as error:
@@ -144,24 +145,19 @@ def _transport_error(server, endpoint, url, error, call, tries):
         return FinkRemoteServiceError(f"the Fink API at {server} redirected {url} more than "
                                       f"{transport.MAX_REDIRECTS} times (a redirect loop?)", url=url)
     if isinstance(error, requests.exceptions.ContentDecodingError):
-        return FinkRemoteServiceError(f"the answer of {url} could not be decompressed: {_reason(error)}", url=url)
+        return FinkRemoteServiceError(f"the answer of {url} could not be decompressed: {failure_reason(error)}",
+                                      url=url)
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return FinkRemoteServiceError(f"the answer of {url} was cut short: {_reason(error)}", url=url)
+        return FinkRemoteServiceError(f"the answer of {url} was cut short: {failure_reason(error)}", url=url)
+    if unreachable(error):
+        return FinkRemoteServiceError(
+            f"cannot reach {server}: {failure_reason(error)} ({_attempts(call, tries)}). Check the server setting "
+            f"(conf.server, or FinkClass(server=...); now {server}) and the network. To work offline, query the "
+            "embedded replica: fink-query ... --replica, or astroquery_fink.testing.FinkReplica in Python.", url=url)
     if isinstance(error, requests.ConnectionError):
-        return FinkRemoteServiceError(f"the connection to the Fink API at {server} failed: {_reason(error)} "
+        return FinkRemoteServiceError(f"the connection to the Fink API at {server} failed: {failure_reason(error)} "
                                       f"({_attempts(call, tries)})", url=url)
-    return FinkRemoteServiceError(f"the request to the Fink API at {server} failed: {_reason(error)}", url=url)
-
-
-def _reason(error):
-    """The words of a transport failure, without urllib3's wrappers (pool, connection object)."""
-    cause = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
-    cause = getattr(cause, "reason", cause) or cause
-    text = str(cause)
-    # "<urllib3.connection.HTTPConnection object at 0x...>: Failed to establish ...", "HTTPConnectionPool(...): ..."
-    if text.startswith(("<", "HTTP")) and ": " in text:
-        text = text.split(": ", 1)[1]
-    return text
+    return FinkRemoteServiceError(f"the request to the Fink API at {server} failed: {failure_reason(error)}", url=url)
 
 
 def _evict(client):

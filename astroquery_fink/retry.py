@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import requests
 import urllib3
+from astroquery import log
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds", "unreachable", "UNREACHABLE_RETRIES"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_seconds", "unreachable", "UNREACHABLE_RETRIES",
+           "failure_reason"]
 
 #: Answers worth another try: rate limiting and the front end's gateway errors (the user docs
 #: speak of 503/504 answers from the front end). A 500 is the server's code crashing on the
@@ -28,6 +30,38 @@ def unreachable(error):
     reason = error.args[0] if error.args else None
     reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def failure_reason(error):
+    """
+    The words of a transport failure, without urllib3's wrappers (pool, connection object).
+
+    ``requests`` wraps urllib3's error, whose text starts with the repr of a pool or a connection
+    (``"HTTPConnectionPool(host=...): Max retries exceeded ..."``, ``"<urllib3.connection...>: Failed
+    to establish ..."``): only the cause's own words are kept.
+    """
+    cause = error.args[0] if isinstance(error, requests.RequestException) and error.args else error
+    cause = getattr(cause, "reason", cause) or cause
+    text = str(cause)
+    if text.startswith(("<", "HTTP")) and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text
+
+
+def _what_failed(answer, error, target):
+    """One attempt's failure in words: the HTTP status and URL of an answer, or the transport's reason."""
+    where = f" {target}" if target else ""
+    if error is not None:
+        if isinstance(error, requests.Timeout):
+            reason = failure_reason(error)  # the client's own deadline already says it all
+            return reason if reason.startswith("no whole answer") else f"no answer from{where} in time ({reason})"
+        if isinstance(error, requests.exceptions.ChunkedEncodingError):
+            return f"the answer of{where} was cut short ({failure_reason(error)})"
+        return f"no connection to{where} ({failure_reason(error)})"
+    response = getattr(answer, "response", answer)  # query.exchange hands over its attempt, which holds it
+    status = getattr(response, "status_code", None)
+    url = getattr(response, "url", None) or target
+    return f"HTTP {status}" + (f" from {url}" if url else "")
 
 
 def retry_after_seconds(response, now=None):
@@ -63,6 +97,8 @@ class RetryPolicy:
         Total seconds the policy may spend waiting over one request.
     sleep, random : callable
         Injected for tests (`time.sleep` and `random.random` by default).
+    target : str
+        What is asked (a URL), named in the INFO line logged before each retry.
     time_left : callable or None
         Seconds left to the whole call (its deadline); no wait is started that would end past it.
     """
@@ -73,6 +109,7 @@ class RetryPolicy:
     sleep: object = field(default=time.sleep, repr=False)
     random: object = field(default=random.random, repr=False)
     time_left: object = field(default=None, repr=False)
+    target: str = ""
     #: Whether the last decision to stop was for lack of time (``time_left``).
     out_of_time: bool = field(default=False, repr=False)
 
@@ -116,13 +153,24 @@ class RetryPolicy:
                 if error is not None:
                     raise error
                 return response
+            self._say_retry(attempt, response, error, pause)
             self.sleep(pause)
             waited += pause
             attempt += 1
 
+    def _retries(self, error):
+        """Further attempts allowed after ``error``: one only when the server cannot be reached at all."""
+        return min(self.max_retries, UNREACHABLE_RETRIES) if unreachable(error) else self.max_retries
+
+    def _say_retry(self, attempt, response, error, pause):
+        """Log, at INFO on astroquery's logger, why the next attempt is made and after how long a wait."""
+        asked = retry_after_seconds(response) if error is None else None
+        why = _what_failed(response, error, self.target) + (" with Retry-After" if asked is not None else "")
+        log.info("%s, retrying in %.1f s (attempt %d of %d)", why, pause, attempt + 2, self._retries(error) + 1)
+
     def _give_up(self, attempt, error, waited, pause):
         """No further attempt: retries spent (one only for an unreachable server), or no time left to wait."""
-        retries = min(self.max_retries, UNREACHABLE_RETRIES) if unreachable(error) else self.max_retries
+        retries = self._retries(error)
         out_of_time = self.time_left is not None and pause >= self.time_left()
         self.out_of_time = out_of_time
         return attempt >= retries or waited + pause > self.max_wait or out_of_time

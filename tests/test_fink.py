@@ -111,8 +111,8 @@ def test_schema_payload_accepts_endpoint_spellings(endpoint):
 
 
 @pytest.mark.parametrize("bad, fragment", [
-    ("ZTF21abc", "only digits"),
     ("", "only digits"),
+    ("12-34", "only digits"),  # no letter: not a name (names: tests/test_names.py)
     ([], "empty"),
     (-5, "non-negative"),
     ("12345678901234567890", "more than 19 digits"),

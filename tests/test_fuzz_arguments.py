@@ -66,5 +66,9 @@ def test_any_argument_gives_a_payload_or_a_clear_refusal(server, method, argumen
             # a refusal that says what is wrong, not an internal error's few words
             assert len(message) > 20, repr(error)
         else:
-            assert isinstance(payload, dict)
+            if isinstance(payload, list):  # names among the ids: the resolver requests they would send first
+                assert argument == "dia_object_id" and payload
+                assert all(request["resolver"] in ("tns", "simbad") for request in payload)
+            else:
+                assert isinstance(payload, dict)
     assert server.calls == []  # nothing reached the network

@@ -319,7 +319,9 @@ def test_get_lightcurve_lets_other_warnings_through(client, server, monkeypatch)
 
 def test_get_lightcurve_bad_input_before_any_request(client, server):
     with pytest.raises(InvalidQueryError):
-        client.get_lightcurve("not-an-id")
+        client.get_lightcurve("12-34")  # no letter: not a name
+    with pytest.raises(InvalidQueryError):
+        client.get_lightcurve("SN 2026bqe", columns=["psfFlux"])  # the columns are checked before the name is resolved
     with pytest.raises(InvalidQueryError):
         client.get_lightcurve(SOURCES_ID, columns=["psfFlux"])
     assert server.calls == []
