@@ -215,7 +215,8 @@ def _stats(client, args):
 
 
 def _skymap(client, args):
-    return client.query_skymap(event_name=args.event, skymap=args.map, credible_level=args.level, **_wire(args))
+    return client.query_skymap(event_name=args.event, skymap=args.map, credible_level=args.level,
+                               output_format=args.transport)
 
 
 def _blocks(client, args):
@@ -453,8 +454,10 @@ _COMMAND_TABLE = (
         "name (the server downloads its bayestar map) or from a bayestar FITS map of your own (--map).",
         ("fink-query skymap S251112cm --level 0.9",
          "fink-query skymap --map bayestar.fits.gz --level 0.5 -o gw.ecsv"),
-        shared=_TABLE_QUERY,
+        shared=("output", "server"),  # the whole rows: the endpoint takes no column list
         options=(_arg("event", nargs="?", metavar="EVENT", help="a GraceDB superevent name, e.g. S251112cm"),
+                 _arg("--transport", default="votable", metavar="FORMAT",
+                      help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)} (default: votable)"),
                  _arg("--map", metavar="FILE", help="or a bayestar sky map: a FITS file, gzipped or not"),
                  _arg("--level", "--credible-level", type=float, required=True, metavar="LEVEL",
                       help="keep the sky within this credible level, in (0, 1], e.g. 0.9"))),
@@ -533,7 +536,7 @@ def _shared_options_help():
     holder = argparse.ArgumentParser(prog=PROG, usage=argparse.SUPPRESS, add_help=False,
                                      formatter_class=_HelpFormatter)
     _add_arguments(holder, (argument for options in _SHARED_OPTIONS.values() for argument in options))
-    return "shared options, given after the command (each command's help says which it takes):\n\n" + \
+    return "shared options, before or after the command (each command's help says which it takes):\n\n" + \
         holder.format_help().strip("\n")
 
 
@@ -542,7 +545,8 @@ def _pointer_to_main_help(command):
     if not command.shared:
         return ""
     names = [_SHARED_GROUPS[name][0].split(":")[0] for name in command.shared]
-    return f"\n\nIt also takes the shared {', '.join(names)} options: see 'fink-query --help'."
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"\n\nIt also takes the shared {listed} options: see 'fink-query --help'."
 
 
 def build_parser():
