@@ -980,9 +980,11 @@ def _print_screen(table, args):
     table.pprint_include_names = shown
     count = f"{len(table):,} row{'' if len(table) == 1 else 's'}"
     if len(shown) < len(table.colnames):
-        count += (f"; {len(shown)} of {len(table.colnames)} columns shown (--all-columns shows them all, -f ecsv "
-                  "writes them all)")
-    lines = [_title(args), ""]
+        count += f", {len(shown)} of {len(table.colnames)} columns (--all-columns shows all)"
+    title = _title(args)
+    if 0 < width < len(title):
+        title = title[:max(width - 3, 1)] + "..."
+    lines = [title, ""]
     if table.colnames:
         lines += table.pformat(max_lines=args.max_lines, max_width=-1)
     sys.stdout.write("\n".join([*lines, "", count]) + "\n")

@@ -74,7 +74,7 @@ summary rows of diaObjects (/api/v1/objects): {BEYOND_FLOAT}, {OBJECT}
   {BEYOND_FLOAT}      53.25
 {OBJECT}      10.0
 
-2 rows; 2 of 9 columns shown (--all-columns shows them all, -f ecsv writes them all)
+2 rows, 2 of 9 columns (--all-columns shows all)
 """
 
 
