@@ -754,6 +754,17 @@ def _read_ids_file(name, kind):
         raise UsageError(f"cannot read the ids file: {error}") from error
 
 
+def _stdin_kind():
+    """"none" (no stdin, or one that cannot be read: pytest's while it captures output), "terminal", or "stream"."""
+    stream = sys.stdin
+    try:
+        if stream is None or stream.closed or not stream.readable():
+            return "none"
+        return "terminal" if stream.isatty() else "stream"
+    except (OSError, ValueError):
+        return "none"
+
+
 def _stdin_state():
     """
     What stdin holds, found without waiting: "none", "terminal", "data", "empty" or "open".
@@ -765,12 +776,10 @@ def _stdin_state():
     has not written, or a pipe nobody will write to, as some CI runners leave). An in-memory stream
     (tests) holds "data" if it has characters left.
     """
-    stream = sys.stdin
+    stream, kind = sys.stdin, _stdin_kind()
+    if kind != "stream":
+        return kind
     try:
-        if stream is None or stream.closed or not stream.readable():
-            return "none"
-        if stream.isatty():
-            return "terminal"
         descriptor = stream.fileno()
     except (OSError, ValueError):  # io.UnsupportedOperation is both: a stream without a file descriptor
         if not stream.seekable():
@@ -813,7 +822,7 @@ def _collect_ids(args):
     if args.ids_file is not None:
         ids += _read_ids_file(args.ids_file, kind)
     if not args.ids and args.ids_file is None:
-        if _stdin_state() not in ("none", "terminal"):
+        if _stdin_kind() == "stream":  # read to its end, not polled: polling may take a byte
             ids = _ids_of_stream(sys.stdin, "stdin", kind)
     elif not named:
         state = _stdin_state()

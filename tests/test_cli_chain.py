@@ -247,3 +247,18 @@ def test_ids_with_an_open_pipe_on_stdin_do_not_wait(fink_replica, tmp_path):
     assert status == EXIT_OK, (tmp_path / "err.txt").read_text()
     assert "stdin is an open pipe without data yet: it is not read" in (tmp_path / "err.txt").read_text()
     assert Table.read(tmp_path / "out.txt", format="ascii.csv")["r:diaObjectId"][0] == int(OBJECT)
+
+
+def test_a_pipe_already_full_is_read_whole(fink_replica):
+    """Data waiting in the pipe before the command starts: every byte is read (the first digit too)."""
+    reader, writer = os.pipe()
+    os.write(writer, f"{OBJECT}\n".encode())
+    os.close(writer)
+    try:
+        result = subprocess.run([*COMMAND, "object", "--server", fink_replica, "-f", "csv", "--columns",
+                                 "r:diaObjectId,r:ra"], stdin=reader, capture_output=True, text=True,
+                                env=environment(), timeout=300)
+    finally:
+        os.close(reader)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert list(Table.read(result.stdout, format="ascii.csv")["r:diaObjectId"]) == [int(OBJECT)]
