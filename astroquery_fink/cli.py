@@ -689,10 +689,15 @@ def _read_table(text, source, kind):
         if stripped.startswith("# %ECSV"):  # typed by its header: int64 ids stay int64
             return Table.read(text, format="ascii.ecsv")
         converters = {name: [astropy_ascii.convert_numpy(str)] for name in _ID_COLUMNS[kind]}
-        return Table.read(text, format="ascii", converters=converters)
+        try:
+            return Table.read(text, format="ascii", converters=converters)
+        except Exception:  # a format that types its columns itself (IPAC's "long"): ids stay exact there
+            return Table.read(text, format="ascii")
     except Exception as error:  # astropy's readers raise many kinds of errors for what they cannot read
-        raise UsageError(f"{source}: cannot read it as a table ({type(error).__name__}: {_one_line(error)[:200]})"
-                         ) from error
+        # (the first line of astropy's message: its guesses list would fill the screen)
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise UsageError(f"{source}: astropy cannot read it as a table ({reason}); ids are read from plain text, "
+                         "ECSV, CSV, VOTable or another text format astropy reads") from error
 
 
 def _ids_of_text(text, source, kind):

@@ -55,6 +55,12 @@ def ecsv_text(table):
     return out.getvalue()
 
 
+def ipac_text(table):
+    out = io.StringIO()
+    table.write(out, format="ascii.ipac")
+    return out.getvalue()
+
+
 def votable_text(table):
     out = io.BytesIO()
     with warnings.catch_warnings():
@@ -87,9 +93,10 @@ summary rows of diaObjects (/api/v1/objects): {BEYOND_FLOAT}, {OBJECT}
     ecsv_text(IDS_TABLE),
     ecsv_text(Table({"diaObjectId": [BEYOND_FLOAT, OBJECT]})),  # ids as text
     votable_text(IDS_TABLE),
+    ipac_text(Table({"r_diaObjectId": IDS_TABLE["r:diaObjectId"], "r_ra": IDS_TABLE["r:ra"]})),  # IPAC spelling
     SCREEN_VIEW,
 ], ids=["lines", "commas-comments", "csv", "csv-quoted", "whitespace-table", "ecsv", "ecsv-text", "votable",
-        "screen-view"])
+        "ipac", "screen-view"])
 def test_stdin_text_or_table(text, monkeypatch, asked):
     feed(monkeypatch, text)
     assert main(["fp", *NOWHERE, "-q", "-f", "csv"]) == EXIT_OK
