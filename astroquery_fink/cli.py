@@ -1000,7 +1000,9 @@ def _print_screen(table, args):
         title = title[:max(width - 3, 1)] + "..."
     lines = [title, ""]
     if table.colnames:
-        lines += table.pformat(max_lines=args.max_lines, max_width=-1)
+        printed = table.pformat(max_lines=args.max_lines, max_width=-1)
+        # astropy ends a print cut by --max-lines with "Length = N rows": the count line says it already
+        lines += printed[:-1] if printed[-1].startswith("Length = ") else printed
     sys.stdout.write("\n".join([*lines, "", count]) + "\n")
     sys.stdout.flush()
 

@@ -119,6 +119,7 @@ def test_max_lines(fink_replica, expected_fp, monkeypatch, capsys):
     _, table, count = screen(capsys.readouterr().out)
     assert len(table) <= 8 and any(line.split()[:1] == ["..."] for line in table)
     assert count.startswith(f"{len(expected_fp)} rows")  # the count is the table's, not the lines shown
+    assert not any(line.startswith("Length = ") for line in table)  # said once, in the count line
 
 
 @pytest.mark.parametrize("count", [2, 5])
