@@ -449,7 +449,7 @@ _COMMAND_TABLE = (
         options=(_arg("names", nargs="+", metavar="NAME", help="names, numbers or designations (quote spaces)"),
                  _arg("--ephemerides", action="store_true", help="add the Miriade ephemerides at each alert"))),
     _Command(
-        "skymap", _skymap, "alerts in the credible region of a gravitational-wave sky map (/api/v1/skymap)",
+        "skymap", _skymap, "objects in the credible region of a gravitational-wave event (/api/v1/skymap)",
         "The objects Fink saw inside the credible region of a GW event's sky map, from the GraceDB superevent "
         "name (the server downloads its bayestar map) or from a bayestar FITS map of your own (--map).",
         ("fink-query skymap S251112cm --level 0.9",
@@ -914,6 +914,8 @@ def _check_output_path(path, overwrite):
 def _prepare_image_output(args):
     if args.image_format is None:
         args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
+    if args.kind.strip().lower() == "all":  # the client takes kinds in any case, so does the command
+        args.kind = "All"
     if args.kind == "All":  # the server gives the three stamps together as pixel arrays only: written as FITS
         if args.image_format == "PNG":
             raise UsageError("--kind All writes the three stamps as one FITS file; a PNG holds one: choose "

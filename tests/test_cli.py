@@ -381,7 +381,7 @@ def test_a_failed_write_leaves_no_file(fink_replica, tmp_path, capsys, monkeypat
 
 
 def test_cutout_kind_all_is_one_fits_file(fink_replica, tmp_path, capsys):
-    assert main(["cutout", SOURCE, "--kind", "All", "--server", fink_replica, "-o", str(tmp_path / "all.fits")]) == 0
+    assert main(["cutout", SOURCE, "--kind", "all", "--server", fink_replica, "-o", str(tmp_path / "all.fits")]) == 0
     for kind in ("Science", "Template", "Difference"):
         assert main(["cutout", SOURCE, "--kind", kind, "--server", fink_replica, "-q",
                      "-o", str(tmp_path / f"{kind}.fits")]) == EXIT_OK
@@ -397,7 +397,7 @@ def test_cutout_kind_all_refuses_png_before_any_request(capsys):
     # the unreachable server is never asked: the refusal comes first
     assert main(["cutout", SOURCE, "--kind", "All", "-o", "all.png", "--server", "http://127.0.0.1:9"]) == EXIT_USAGE
     assert "--kind All writes the three stamps as one FITS file" in capsys.readouterr().err
-    assert main(["cutout", SOURCE, "--kind", "All", "--stretch", "asinh", "-f", "fits",
+    assert main(["cutout", SOURCE, "--kind", "all", "--stretch", "asinh", "-f", "fits",
                  "--server", "http://127.0.0.1:9"]) == EXIT_USAGE
     assert "do not apply to --kind All" in capsys.readouterr().err
 
@@ -407,14 +407,15 @@ def test_cutout_takes_one_id(capsys):
     assert "cutout takes one diaSourceId, got 2" in capsys.readouterr().err
 
 
-def test_skymap(fink_replica, capsys):
+def test_skymap(fink_replica, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # the width of the screen view, title included
     expected = FinkClass(server=fink_replica).query_skymap(event_name="S251112cm", credible_level=0.9)
     assert len(expected) > 0
     assert main(["skymap", "S251112cm", "--level", "0.9", "--server", fink_replica, "--format", "ecsv"]) == EXIT_OK
     table = Table.read(capsys.readouterr().out, format="ascii.ecsv")
     assert sorted(table["r:diaObjectId"]) == sorted(expected["r:diaObjectId"])
     assert main(["skymap", "S251112cm", "--level", "0.9", "--server", fink_replica]) == EXIT_OK
-    assert capsys.readouterr().out.startswith("alerts in the credible region of a gravitational-wave sky map "
+    assert capsys.readouterr().out.startswith("objects in the credible region of a gravitational-wave event "
                                               "(/api/v1/skymap): S251112cm, credible level 0.9\n")
     assert main(["skymap", "S251112cm", "--level", "1.5", "--server", fink_replica]) == EXIT_USAGE
     assert main(["skymap", "--level", "0.9", "--server", fink_replica]) == EXIT_USAGE
