@@ -356,7 +356,8 @@ _SHARED_OPTIONS = {
         _arg("--max-lines", type=int, default=-1, metavar="N", group="output",
              help="screen view: at most N lines (default: all rows)"),
         _arg("--max-width", type=int, metavar="N", group="output",
-             help="screen view: the width to fit (default: the terminal's, or $COLUMNS, else 100)"),
+             help="screen view: the width to fit, 0 for no limit (default: $COLUMNS, else the terminal's, else "
+                  "100)"),
     ),
     "server": (
         _arg("--server", type=_server_url, metavar="URL", group="server",
