@@ -214,8 +214,19 @@ def _stats(client, args):
     return client.query_statistics(args.date, **_wire(args))
 
 
+def _skymap(client, args):
+    return client.query_skymap(event_name=args.event, skymap=args.map, credible_level=args.level,
+                               output_format=args.transport)
+
+
+def _blocks(client, args):
+    return client.list_blocks()
+
+
 def _cutout(client, args):
-    image = client.get_cutouts(args.dia_source_id, kind=args.kind, output_format=args.image_format,
+    if args.kind == "All":
+        return _all_stamps(client, args)
+    image = client.get_cutouts(args.id_list[0], kind=args.kind, output_format=args.image_format,
                                stretch=args.stretch, colormap=args.colormap, convolution_kernel=args.kernel)
     if args.image_format == "PNG":
         return image
@@ -224,6 +235,27 @@ def _cutout(client, args):
     buffer = io.BytesIO()
     # the alert stamps are bare image extensions: 'silentfix' puts the primary HDU FITS files start with
     image.writeto(buffer, output_verify="silentfix")
+    return buffer.getvalue()
+
+
+def _all_stamps(client, args):
+    """
+    The three stamps of ``--kind All`` as one FITS file: an empty primary HDU, then SCIENCE, TEMPLATE, DIFFERENCE.
+
+    The server gives the three together only as pixel arrays (it refuses ``kind=All`` in FITS or PNG), so
+    these extensions carry the pixels without the alert's WCS; ask one kind at a time for the FITS stamps.
+    """
+    from astropy.io import fits  # only this command writes FITS images itself
+
+    stamps = client.get_cutouts(args.id_list[0], kind="All", output_format="array")
+    if not any(pixels.size for pixels in stamps.values()):  # no such diaSourceId: the client has already warned
+        return b""
+    primary = fits.PrimaryHDU()
+    primary.header["DIASRCID"] = (int(args.id_list[0]), "diaSourceId of the alert")
+    primary.header["COMMENT"] = "Fink cutouts of kind All: pixels only, no WCS (ask one kind for the FITS stamp)"
+    hdus = [primary] + [fits.ImageHDU(pixels, name=kind.upper()) for kind, pixels in stamps.items()]
+    buffer = io.BytesIO()
+    fits.HDUList(hdus).writeto(buffer)
     return buffer.getvalue()
 
 
@@ -249,8 +281,11 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 # A sub-command: its handler, (client, args) -> Table or bytes for an image, and its help; ``shared`` names
-# groups of _SHARED_OPTIONS, ``options`` are its own arguments, made by _arg.
-_Command = namedtuple("_Command", "name handler summary description examples shared options", defaults=((), ()))
+# groups of _SHARED_OPTIONS (described once, in the main help), ``options`` are its own arguments, made by
+# _arg; ``ids`` is the kind of id its ID arguments are ("diaObjectId", which takes names too, or
+# "diaSourceId"), None for a command without ids.
+_Command = namedtuple("_Command", "name handler summary description examples shared options ids",
+                      defaults=((), (), None))
 
 
 def _arg(*flags, group=None, **settings):
@@ -264,13 +299,34 @@ def _window(what):
             _arg("--stop", type=_time, metavar="TIME", help="see --start"))
 
 
+_IDS_HELP = f"""\
+The ids of fp, sources and object (diaObjectIds, or names such as 'SN 2026bqe', quoted) and the
+diaSourceId of cutout come from the arguments (a '-' among them reads stdin there), from
+--ids-file FILE, or, when the command line names none, from stdin if it is not a terminal.
+What is read is either plain text, ids separated by blanks or commas (or a name a line; # starts
+a comment), or a table astropy reads from text (ECSV, CSV with a header, VOTable, fink-query's
+own screen output) with an r:diaObjectId or diaObjectId column (r:diaSourceId or diaSourceId for
+cutout), so that commands chain:
+  fink-query cone 53.2514 -27.861 --radius 10arcsec -f csv | fink-query fp -f ecsv > fp.ecsv
+With ids on the command line, stdin is not read: data already waiting there (a file, or a pipe
+with data) is an error, and an open pipe still empty is noted and left alone.
+At most {MAX_IDS:,} ids and {MAX_IDS_BYTES // 2**20} MiB are read from a file or stdin."""
+
+# Groups of options several commands take: (title, description), then the options.
+_SHARED_GROUPS = {
+    "ids": ("ids: fp, sources, object, cutout", _IDS_HELP),
+    "batch": ("batches: fp, sources, object", None),
+    "query": ("query: the table commands", None),
+    "output": ("output: every command but cutout", None),
+    "server": ("server: every command", None),
+}
 _SHARED_OPTIONS = {
     "ids": (
-        _arg("ids", nargs="*", metavar="ID", help="diaObjectIds; or --ids-file, or one per line on stdin"),
         _arg("--ids-file", metavar="FILE", group="ids",
-             help=f"read the ids from FILE (UTF-8, one a line; blank lines and # comments ignored; - for stdin); "
-                  f"at most {MAX_IDS:,} ids and {MAX_IDS_BYTES // 2**20} MiB"),
-        _arg("--failed-ids", metavar="FILE", group="ids",
+             help="read the ids from FILE (UTF-8 text or a table, as above; - for stdin)"),
+    ),
+    "batch": (
+        _arg("--failed-ids", metavar="FILE", group="batch",
              help="if some requests fail (or Ctrl-C stops the batch), write the ids without rows to FILE (one "
                   "a line, for --ids-file); an existing FILE is only replaced with --overwrite"),
     ),
@@ -290,15 +346,18 @@ _SHARED_OPTIONS = {
                   ".parquet, .xml/.vot for VOTable, .ipac, ...)"),
         _arg("-f", "--format", dest="table_format", metavar="FORMAT", group="output",
              help="any format astropy's Table.write can write: ecsv (keeps units and types), csv, votable, fits, "
-                  "parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the table goes to stdout in this "
-                  "format (default: an aligned table)"),
+                  "parquet, ascii.ipac, ascii.fixed_width, ...; without -o, the whole table goes to stdout in "
+                  "this format (default: the screen view below)"),
         _arg("--overwrite", action="store_true", group="output",
              help="replace FILE (and --failed-ids FILE) if it exists"),
+        _arg("--all-columns", action="store_true", group="output",
+             help="screen view: every column (by default, the leading columns that fit the width: a title "
+                  "line, the table with its units, and the row count)"),
         _arg("--max-lines", type=int, default=-1, metavar="N", group="output",
-             help="aligned table only: at most N lines (default: all rows)"),
+             help="screen view: at most N lines (default: all rows)"),
         _arg("--max-width", type=int, metavar="N", group="output",
-             help="aligned table only: at most N characters a line (default: the terminal's width, unlimited "
-                  "when stdout is not a terminal)"),
+             help="screen view: the width to fit, 0 for no limit (default: $COLUMNS, else the terminal's, else "
+                  "100)"),
     ),
     "server": (
         _arg("--server", type=_server_url, metavar="URL", group="server",
@@ -315,6 +374,16 @@ _SHARED_OPTIONS = {
     ),
 }
 _TABLE_QUERY = ("query", "output", "server")
+_ID_QUERY = ("ids", "batch", *_TABLE_QUERY)
+# The positional ids, by kind of id: the one argument of the shared groups a command's help shows
+_ID_ARGUMENTS = {
+    "diaObjectId": _arg("ids", nargs="*", metavar="ID",
+                        help="diaObjectIds or object names (quote a name with spaces); - reads stdin; see "
+                             "'fink-query --help' for --ids-file and tables on stdin"),
+    "diaSourceId": _arg("ids", nargs="*", metavar="DIASOURCEID",
+                        help="the diaSourceId of the alert (one); - reads stdin; see 'fink-query --help' for "
+                             "--ids-file and tables on stdin"),
+}
 
 _COMMAND_TABLE = (
     _Command(
@@ -322,14 +391,15 @@ _COMMAND_TABLE = (
         "Forced photometry of one or several diaObjects, one row per diaForcedSource, newest first.",
         ("fink-query fp 313761043604045880",
          "fink-query fp 313761043604045880 314003014107006318 -o lc.ecsv",
-         "fink-query fp --ids-file ids.txt --transport parquet -o lc.parquet --failed-ids failed.txt"),
-        shared=("ids", *_TABLE_QUERY)),
+         "fink-query fp --ids-file ids.txt --transport parquet -o lc.parquet --failed-ids failed.txt",
+         "fink-query cone 53.2514 -27.861 --radius 10arcsec -f csv | fink-query fp -f ecsv > fp.ecsv"),
+        shared=_ID_QUERY, ids="diaObjectId"),
     _Command(
         "sources", _sources, "alert light curves of diaObjects (/api/v1/sources)",
         "The alerts (diaSources) of one or several diaObjects, newest first.",
         ("fink-query sources 313761043604045880 --columns r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr",
          "fink-query sources 314003014107006318 --time 61176.9896294959"),
-        shared=("ids", *_TABLE_QUERY),
+        shared=_ID_QUERY, ids="diaObjectId",
         options=(_arg("--time", metavar="MJD", help="only the source(s) at this MJD (TAI), matched as a prefix: "
                                                      "61176 is a whole day; one id only"),)),
     _Command(
@@ -337,7 +407,7 @@ _COMMAND_TABLE = (
         "The diaObject summary row of one or several objects, in the order of the ids.",
         ("fink-query object 313761043604045880 --columns r:ra,r:dec,r:nDiaSources",
          "fink-query object --ids-file ids.txt -o objects.fits"),
-        shared=("ids", *_TABLE_QUERY)),
+        shared=_ID_QUERY, ids="diaObjectId"),
     _Command(
         "schema", _schema, "the columns an endpoint returns (/api/v1/schema)",
         "One row per column of an endpoint: name, family, type, nullable, unit, description.",
@@ -380,6 +450,19 @@ _COMMAND_TABLE = (
         options=(_arg("names", nargs="+", metavar="NAME", help="names, numbers or designations (quote spaces)"),
                  _arg("--ephemerides", action="store_true", help="add the Miriade ephemerides at each alert"))),
     _Command(
+        "skymap", _skymap, "objects in the credible region of a gravitational-wave event (/api/v1/skymap)",
+        "The objects Fink saw inside the credible region of a GW event's sky map, from the GraceDB superevent "
+        "name (the server downloads its bayestar map) or from a bayestar FITS map of your own (--map).",
+        ("fink-query skymap S251112cm --level 0.9",
+         "fink-query skymap --map bayestar.fits.gz --level 0.5 -o gw.ecsv"),
+        shared=("output", "server"),  # the whole rows: the endpoint takes no column list
+        options=(_arg("event", nargs="?", metavar="EVENT", help="a GraceDB superevent name, e.g. S251112cm"),
+                 _arg("--transport", default="votable", metavar="FORMAT",
+                      help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)} (default: votable)"),
+                 _arg("--map", metavar="FILE", help="or a bayestar sky map: a FITS file, gzipped or not"),
+                 _arg("--level", "--credible-level", type=float, required=True, metavar="LEVEL",
+                      help="keep the sky within this credible level, in (0, 1], e.g. 0.9"))),
+    _Command(
         "resolve", _resolve, "names <-> Rubin ids (/api/v1/resolver)",
         "Translate a TNS, SIMBAD or Solar System name to Rubin ids, or (--reverse) an id to names.",
         ("fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"),
@@ -398,15 +481,22 @@ _COMMAND_TABLE = (
         options=(_arg("date", nargs="?", default="", metavar="DATE",
                       help="YYYY, YYYYMM or YYYYMMDD (a prefix of the night); every night by default"),)),
     _Command(
-        "cutout", _cutout, "image stamp of an alert, FITS or PNG (/api/v1/cutouts)",
-        "The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG.",
+        "blocks", _blocks, "the building blocks of Fink filters (/api/v1/blocks)",
+        "The blocks Fink's filters are built from, with what each one selects.",
+        ("fink-query blocks", "fink-query blocks -f csv > blocks.csv"),
+        shared=("output", "server")),
+    _Command(
+        "cutout", _cutout, "image stamps of an alert, FITS or PNG (/api/v1/cutouts)",
+        "The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG; --kind All "
+        "writes the three stamps' pixels as the extensions of one FITS file (SCIENCE, TEMPLATE, DIFFERENCE).",
         ("fink-query cutout 170424319673368579 -o stamp.fits",
-         "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh"),
-        shared=("server",),
+         "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh",
+         "fink-query cutout 170424319673368579 --kind All -o stamps.fits"),
+        shared=("ids", "server"), ids="diaSourceId",
         options=(
-            _arg("dia_source_id", metavar="DIASOURCEID", help="the diaSourceId of the alert"),
             _arg("--kind", default="Science", group="image",
-                 help="which stamp: Science, Template or Difference (default: Science)"),
+                 help="which stamp: Science, Template, Difference, or All three (FITS only, pixels without WCS) "
+                      "(default: Science)"),
             # FITS or PNG only: the command writes the one or the other
             _arg("-f", "--format", dest="image_format", type=str.upper, choices=("FITS", "PNG"), group="image",
                  help="FITS or PNG (default: PNG for a .png FILE, else FITS)"),
@@ -421,19 +511,43 @@ _COMMAND_TABLE = (
                  help=f"PNG: smooth with a one-pixel kernel first: {', '.join(KERNELS)}"))),
 )
 COMMANDS = tuple(command.name for command in _COMMAND_TABLE)
+_COMMANDS_BY_NAME = {command.name: command for command in _COMMAND_TABLE}
 
 
-def _epilog(*examples):
+def _examples(*examples):
     lines = "\n".join(f"  {example}" for example in examples)
-    return f"examples:\n{lines}\n\n{EXIT_STATUS_HELP}"
+    return f"examples:\n{lines}"
 
 
-def _add_arguments(parser, arguments):
+def _add_arguments(parser, arguments, hidden=False):
+    """Add ``arguments`` to ``parser``, in their groups; ``hidden`` ones are accepted but left out of the help."""
     groups = {}
     for group, flags, settings in arguments:
+        if hidden:
+            parser.add_argument(*flags, **{**settings, "help": argparse.SUPPRESS})
+            continue
         if group is not None and group not in groups:
-            groups[group] = parser.add_argument_group(group)
+            title, description = _SHARED_GROUPS.get(group, (group, None))
+            groups[group] = parser.add_argument_group(title, description)
         groups.get(group, parser).add_argument(*flags, **settings)
+
+
+def _shared_options_help():
+    """The help of the shared options, once for all commands: the groups of a parser made for the purpose."""
+    holder = argparse.ArgumentParser(prog=PROG, usage=argparse.SUPPRESS, add_help=False,
+                                     formatter_class=_HelpFormatter)
+    _add_arguments(holder, (argument for options in _SHARED_OPTIONS.values() for argument in options))
+    return "shared options, before or after the command (each command's help says which it takes):\n\n" + \
+        holder.format_help().strip("\n")
+
+
+def _pointer_to_main_help(command):
+    """The one line of a command's help about the shared options it takes."""
+    if not command.shared:
+        return ""
+    names = [_SHARED_GROUPS[name][0].split(":")[0] for name in command.shared]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"\n\nIt also takes the shared {listed} options: see 'fink-query --help'."
 
 
 def build_parser():
@@ -441,40 +555,167 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=_HelpFormatter,
         description="Query the Rubin/LSST alert data of the Fink broker (https://fink-broker.org); results are "
-                    "astropy tables with units, printed aligned or written in any astropy format.",
-        epilog=_epilog(
-            "fink-query fp 313761043604045880                   # forced photometry, aligned on stdout",
-            "fink-query fp 313761043604045880 -o lc.ecsv        # ... to a file, with units and exact ids",
-            "fink-query sources --ids-file ids.txt --columns r:midpointMjdTai,r:band,r:psfFlux -o lc.parquet",
-            "cat ids.txt | fink-query object --format csv > objects.csv",
-            "fink-query cone 53.2514 -27.861 --radius 10arcsec",
-            "fink-query schema fp",
-            "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
-        ) + "\n\nRun 'fink-query COMMAND --help' for the options of a command.")
+                    "astropy tables with units, shown on screen or written in any astropy format.",
+        epilog="\n\n".join((
+            _shared_options_help(),
+            _examples(
+                "fink-query fp 313761043604045880                   # forced photometry, on screen",
+                "fink-query fp 313761043604045880 -o lc.ecsv        # ... to a file, with units and exact ids",
+                "fink-query sources --ids-file ids.txt --columns r:midpointMjdTai,r:band,r:psfFlux -o lc.parquet",
+                "cat ids.txt | fink-query object --format csv > objects.csv",
+                "fink-query cone 53.2514 -27.861 --radius 10arcsec -f csv | fink-query fp -f ecsv > fp.ecsv",
+                "fink-query schema fp",
+                "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
+            ),
+            EXIT_STATUS_HELP,
+            "Run 'fink-query COMMAND --help' for the arguments of a command.")))
     parser.add_argument("--version", action="version", version=f"{PROG} (astroquery_fink {__version__})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _COMMAND_TABLE:
         sub = commands.add_parser(command.name, help=command.summary, description=command.description,
-                                  epilog=_epilog(*command.examples), formatter_class=_HelpFormatter)
-        sub.set_defaults(handler=command.handler)
-        shared = (argument for name in command.shared for argument in _SHARED_OPTIONS[name])
-        _add_arguments(sub, (*command.options, *shared))
+                                  epilog=_examples(*command.examples) + _pointer_to_main_help(command),
+                                  formatter_class=_HelpFormatter)
+        sub.set_defaults(handler=command.handler, id_kind=command.ids)
+        own = (*([_ID_ARGUMENTS[command.ids]] if command.ids else ()), *command.options)
+        _add_arguments(sub, own)
+        _add_arguments(sub, (argument for name in command.shared for argument in _SHARED_OPTIONS[name]),
+                       hidden=True)
     return parser
 
 
-# --- ids ---------------------------------------------------------------------------------------
+# --- ids: from the arguments, --ids-file and stdin; plain text or a table --------------------------------------
 
-def _ids_in(lines, source):
-    """The ids of a text, one or several a line, skipping blank lines and # comments; checked line by line."""
+# The columns a table read for ids may name them in, by kind of id (IPAC and VOTable IDs spell the colon _)
+_ID_COLUMNS = {"diaObjectId": ("r:diaObjectId", "diaObjectId", "r_diaObjectId"),
+               "diaSourceId": ("r:diaSourceId", "diaSourceId", "r_diaSourceId")}
+# What separates the fields of a header line, to find an id column name among them
+_HEADER_FIELDS = re.compile(r"[\s,;|\"']+")
+# The rule under the header of fink-query's screen view (Table.pformat): runs of dashes
+_RULE_LINE = re.compile(r" *-+( +-+)* *")
+
+
+def _ids_in_lines(lines, source, kind):
+    """
+    The ids of plain text: ids separated by blanks or commas, several a line; # starts a comment.
+
+    For diaObjectIds a line that is not all ids is one object name, passed on as it is (the client
+    resolves it or says why not); a comma or a tab in such a line means a table without an id column.
+    """
     ids = []
     for number, line in enumerate(lines, start=1):
-        for token in _ID_SEPARATORS.split(line.split("#", 1)[0].strip()):
-            if not token:
-                continue
-            if not _ID_TEXT.fullmatch(token):
-                raise UsageError(f"{source}, line {number}: {token!r} is not a diaObjectId (digits only)")
-            ids.append(token)
+        text = line.split("#", 1)[0].strip()
+        tokens = [token for token in _ID_SEPARATORS.split(text) if token]
+        if all(_ID_TEXT.fullmatch(token) for token in tokens):
+            ids += tokens
+        elif kind == "diaObjectId" and not re.search(r"[,\t]", text):
+            ids.append(text)
+        else:
+            columns = " or ".join(_ID_COLUMNS[kind][:2])
+            bad = text if kind == "diaObjectId" else next(t for t in tokens if not _ID_TEXT.fullmatch(t))
+            raise UsageError(f"{source}, line {number}: {bad!r} is not a {kind} (digits only; a table needs a "
+                             f"{columns} column)")
     return ids
+
+
+def _header_index(lines, kind):
+    """The index of the first line naming an id column among its fields, else None (plain text)."""
+    names = set(_ID_COLUMNS[kind])
+    for index, line in enumerate(lines):
+        if not line.lstrip().startswith("#") and names & set(_HEADER_FIELDS.split(line)):
+            return index
+    return None
+
+
+def _ids_of_column(table, source, kind):
+    """The ids of a table's id column, as exact decimal text (never through a float)."""
+    name = next((name for name in _ID_COLUMNS[kind] if name in table.colnames), None)
+    if name is None:
+        shown = ", ".join(table.colnames[:8]) + (", ..." if len(table.colnames) > 8 else "")
+        raise UsageError(f"{source}: the table has no {' or '.join(_ID_COLUMNS[kind][:2])} column (its columns: "
+                         f"{shown})")
+    column = table[name]
+    if column.dtype.kind == "f":
+        raise UsageError(f"{source}: the {name} column holds floating-point numbers, which do not keep the "
+                         f"digits of 64-bit ids: write it as integers or text (fink-query's -f csv or ecsv do)")
+    mask = getattr(column, "mask", None)
+    ids = []
+    for row, value in enumerate(column.data if mask is None else column.data.data, start=1):
+        text = str(value).strip()
+        if (mask is not None and mask[row - 1]) or not _ID_TEXT.fullmatch(text):
+            shown = "no value" if mask is not None and mask[row - 1] else repr(text)
+            raise UsageError(f"{source}: row {row} of the {name} column has {shown}, not a {kind}")
+        ids.append(text)
+    return ids
+
+
+def _ids_of_screen(lines, header, source, kind):
+    """
+    The ids of fink-query's screen view: the id column under its name, between the rule's dashes.
+
+    Rows end at a blank line (before the row count); a row of "..." means rows were left out.
+    """
+    rule = next(index for index in range(header + 1, min(header + 3, len(lines)))
+                if _RULE_LINE.fullmatch(lines[index]))
+    spans = [match.span() for match in re.finditer(r"-+", lines[rule])]
+    start, end = next((span for span in spans if lines[header][span[0]:span[1]].strip() in _ID_COLUMNS[kind]),
+                      (None, None))
+    if start is None:
+        raise UsageError(f"{source}: the screen view has no {_ID_COLUMNS[kind][0]} column")
+    ids = []
+    for number, line in enumerate(lines[rule + 1:], start=rule + 2):
+        cell = line[start:end].strip()
+        if not line.strip():
+            break
+        if cell == "...":
+            raise UsageError(f"{source}, line {number}: rows were left out of this screen view (--max-lines): "
+                             "chain commands with -f csv or -f ecsv")
+        if not _ID_TEXT.fullmatch(cell):
+            raise UsageError(f"{source}, line {number}: {cell!r} is not a {kind}")
+        ids.append(cell)
+    return ids
+
+
+def _read_table(text, source, kind):
+    """A table astropy reads from ``text``, with the id columns read as text where astropy would guess a type."""
+    from astropy.io import ascii as astropy_ascii  # only for tables read from text
+
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("<"):  # XML: a VOTable
+            from astropy.io.votable import parse_single_table
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", W03)  # every Fink FIELD name has a colon
+                return parse_single_table(io.BytesIO(text.encode("utf-8"))).to_table(use_names_over_ids=True)
+        if stripped.startswith("# %ECSV"):  # typed by its header: int64 ids stay int64
+            return Table.read(text, format="ascii.ecsv")
+        converters = {name: [astropy_ascii.convert_numpy(str)] for name in _ID_COLUMNS[kind]}
+        try:
+            return Table.read(text, format="ascii", converters=converters)
+        except Exception:  # a format that types its columns itself (IPAC's "long"): ids stay exact there
+            return Table.read(text, format="ascii")
+    except Exception as error:  # astropy's readers raise many kinds of errors for what they cannot read
+        # (the first line of astropy's message: its guesses list would fill the screen)
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise UsageError(f"{source}: astropy cannot read it as a table ({reason}); ids are read from plain text, "
+                         "ECSV, CSV, VOTable or another text format astropy reads") from error
+
+
+def _ids_of_text(text, source, kind):
+    """The ids of an ids file or of stdin: plain text, a table, or fink-query's screen view."""
+    lines = text.splitlines()
+    stripped = text.lstrip()
+    if stripped.startswith("<") or stripped.startswith("# %ECSV"):
+        return _ids_of_column(_read_table(text, source, kind), source, kind)
+    header = _header_index(lines, kind)
+    if header is None:
+        if any(_RULE_LINE.fullmatch(line) for line in lines):  # an aligned table, cut before its id column
+            raise UsageError(f"{source}: the table read does not show the {_ID_COLUMNS[kind][0]} column (a screen "
+                             "view cut to the width?): chain commands with -f csv or -f ecsv")
+        return _ids_in_lines(lines, source, kind)
+    if any(_RULE_LINE.fullmatch(line) for line in lines[header + 1:header + 3]):
+        return _ids_of_screen(lines, header, source, kind)
+    return _ids_of_column(_read_table("\n".join(lines[header:]), source, kind), source, kind)
 
 
 def _read_bounded(stream, source):
@@ -499,35 +740,110 @@ def _read_bounded(stream, source):
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise UsageError(f"{source}, line {line}: not UTF-8 text (byte {data[error.start]:#04x} at offset "
-                         f"{error.start}); the ids file holds one diaObjectId a line") from None
+                         f"{error.start}); ids are read from text: ids, names or a table in a text format") from None
 
 
-def _ids_of_stream(stream, source):
-    ids = _ids_in(io.StringIO(_read_bounded(stream, source), newline=None), source)
+def _ids_of_stream(stream, source, kind):
+    ids = _ids_of_text(_read_bounded(stream, source), source, kind)
     if len(ids) > MAX_IDS:
         raise UsageError(f"{source} holds {len(ids):,} ids, more than {MAX_IDS:,}: split it")
     return ids
 
 
-def _read_ids_file(name):
+def _read_ids_file(name, kind):
     if name == "-":
-        return _ids_of_stream(sys.stdin, "stdin")
+        return _ids_of_stream(sys.stdin, "stdin", kind)
     try:
         with open(name, "rb") as handle:
-            return _ids_of_stream(handle, name)
+            return _ids_of_stream(handle, name, kind)
     except OSError as error:
         raise UsageError(f"cannot read the ids file: {error}") from error
 
 
+def _stdin_kind():
+    """"none" (no stdin, or one that cannot be read: pytest's while it captures output), "terminal", or "stream"."""
+    stream = sys.stdin
+    try:
+        if stream is None or stream.closed or not stream.readable():
+            return "none"
+        return "terminal" if stream.isatty() else "stream"
+    except (OSError, ValueError):
+        return "none"
+
+
+def _stdin_state():
+    """
+    What stdin holds, found without waiting: "none", "terminal", "data", "empty" or "open".
+
+    "none": no stdin, or one that cannot be read (pytest's, while it captures output); "terminal":
+    never read; a regular file (``< ids.txt``) holds "data" if bytes are left, else it is "empty";
+    a pipe, socket or device is polled with a zero timeout: readable with a byte is "data", readable
+    at end of file is "empty" (/dev/null, ``echo -n |``), not readable yet is "open" (a producer that
+    has not written, or a pipe nobody will write to, as some CI runners leave). An in-memory stream
+    (tests) holds "data" if it has characters left.
+    """
+    stream, kind = sys.stdin, _stdin_kind()
+    if kind != "stream":
+        return kind
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both: a stream without a file descriptor
+        if not stream.seekable():
+            return "none"
+        position = stream.tell()
+        state = "data" if stream.read(1) else "empty"
+        stream.seek(position)
+        return state
+    import select
+    import stat
+
+    status = os.fstat(descriptor)
+    if stat.S_ISREG(status.st_mode):
+        return "data" if status.st_size > os.lseek(descriptor, 0, os.SEEK_CUR) else "empty"
+    try:
+        readable, _, _ = select.select([descriptor], [], [], 0)
+    except (OSError, ValueError):  # select does not take pipes on Windows: nothing to say
+        return "open"
+    if not readable:
+        return "open"
+    # a byte is consumed: either stdin is refused as data, or it was at its end anyway
+    return "data" if os.read(descriptor, 1) else "empty"
+
+
 def _collect_ids(args):
-    """The ids of the arguments and of --ids-file, else of stdin when it is not a terminal."""
-    ids = list(args.ids)
+    """
+    The ids of the arguments (a ``-`` among them reads stdin there) and of --ids-file, else of stdin.
+
+    Stdin is read (to its end, as ``cat`` would) only when named (``-``, ``--ids-file -``) or when the
+    command line has no ids and stdin is not a terminal. With ids on the command line, data waiting on
+    stdin is refused rather than ignored (see `_stdin_state`).
+    """
+    kind = args.id_kind
+    named = args.ids.count("-") + (args.ids_file == "-")
+    if named > 1:
+        raise UsageError("stdin is named twice ('-' and --ids-file -): name it once")
+    ids = []
+    for token in args.ids:
+        ids += _ids_of_stream(sys.stdin, "stdin", kind) if token == "-" else [token.strip()]
     if args.ids_file is not None:
-        ids += _read_ids_file(args.ids_file)
-    elif not ids and sys.stdin is not None and not sys.stdin.isatty():
-        ids = _ids_of_stream(sys.stdin, "stdin")
+        ids += _read_ids_file(args.ids_file, kind)
+    if not args.ids and args.ids_file is None:
+        if _stdin_kind() == "stream":  # read to its end, not polled: polling may take a byte
+            ids = _ids_of_stream(sys.stdin, "stdin", kind)
+    elif not named:
+        state = _stdin_state()
+        if state == "data":
+            raise UsageError("ids are given on the command line and stdin holds data too: give the ids one way, or "
+                             "add '-' to the ids to read stdin as well")
+        if state == "open" and not args.quiet:
+            _say("stdin is an open pipe without data yet: it is not read, the ids are those of the command line",
+                 "note")
     if not ids:
-        raise UsageError("no diaObjectId given: put them on the command line, in --ids-file FILE, or on stdin")
+        raise UsageError(f"no {kind} given: put them on the command line, in --ids-file FILE, or on stdin")
+    ids = list(dict.fromkeys(ids))  # a table of sources names each object once per row
+    if kind == "diaSourceId" and len(ids) != 1:
+        raise UsageError(f"cutout takes one diaSourceId, got {len(ids)}: {', '.join(ids[:3])}"
+                         f"{', ...' if len(ids) > 3 else ''}")
     return ids
 
 
@@ -562,11 +878,32 @@ def _table_format(name, path):
                      "votable, parquet)")
 
 
+# Formats that store an astropy Time column as a time; the others (VOTable among them) refuse it or
+# would write its text, so they get the time as a number of days with its format and scale in the description.
+_TIME_FORMATS = ("ascii.ecsv", "fits", "parquet", "hdf5")
+
+
+def _time_as_number(time):
+    """A Time column as a masked column of its value (e.g. JD), in days, saying which format and scale."""
+    import numpy as np
+    from astropy.table import MaskedColumn
+
+    value = time.value
+    values = np.ma.MaskedArray(getattr(value, "unmasked", value), mask=np.asarray(time.mask, dtype=bool))
+    description = f"{time.info.description or ''} ({time.format.upper()}, {time.scale.upper()})".strip()
+    return MaskedColumn(values, unit=u.day, description=description, meta=time.info.meta)
+
+
 def _writable(table, fmt):
     """A copy of ``table`` that ``fmt`` can hold: what some formats refuse is turned into text."""
+    from astropy.time import Time
+
     table = table.copy(copy_data=False)
     for name in table.colnames:
-        if table[name].dtype.kind == "O":  # the Unit objects of a schema table
+        if isinstance(table[name], Time):  # the ephemerides' Date
+            if fmt not in _TIME_FORMATS:
+                table[name] = _time_as_number(table[name])
+        elif table[name].dtype.kind == "O":  # the Unit objects of a schema table
             table[name] = table[name].astype(str)
     if fmt == "fits":
         # a FITS header holds scalars only: keep the query (a dict) as JSON text rather than drop it
@@ -574,7 +911,7 @@ def _writable(table, fmt):
                       for key, value in table.meta.items()}
     elif fmt == "ascii.ipac":
         # IPAC allows letters, digits and _ in names, and keywords in a form of its own
-        table.rename_columns(table.colnames, [name.replace(":", "_") for name in table.colnames])
+        table.rename_columns(table.colnames, [re.sub(r"\W", "_", name) for name in table.colnames])
         table.meta = {"keywords": {key: {"value": json.dumps(value) if isinstance(value, (dict, list)) else value}
                                    for key, value in table.meta.items()}}
     return table
@@ -599,6 +936,14 @@ def _check_output_path(path, overwrite):
 def _prepare_image_output(args):
     if args.image_format is None:
         args.image_format = "PNG" if str(args.output or "").lower().endswith(".png") else "FITS"
+    if args.kind.strip().lower() == "all":  # the client takes kinds in any case, so does the command
+        args.kind = "All"
+    if args.kind == "All":  # the server gives the three stamps together as pixel arrays only: written as FITS
+        if args.image_format == "PNG":
+            raise UsageError("--kind All writes the three stamps as one FITS file; a PNG holds one: choose "
+                             "--kind Science, Template or Difference")
+        if any(value is not None for value in (args.stretch, args.colormap, args.kernel)):
+            raise UsageError("--stretch, --colormap and --kernel render a PNG: they do not apply to --kind All")
     if args.output is None and sys.stdout.isatty():
         raise UsageError("an image would garble the terminal: give -o FILE or redirect stdout")
 
@@ -616,12 +961,73 @@ def _prepare_output(args):
         raise UsageError(f"the {args.resolved_format} format is binary: give -o FILE or redirect stdout")
 
 
-def _print_aligned(table, args):
-    if not table.colnames:
-        return
-    width = args.max_width if args.max_width is not None else (None if sys.stdout.isatty() else -1)
-    lines = table.pformat(max_lines=args.max_lines, max_width=width)
-    sys.stdout.write("\n".join(lines) + "\n")
+# What each command's title line says it queried, after the command's summary
+_SUBJECTS = {
+    "schema": lambda args: args.endpoint,
+    "cone": lambda args: f"RA {args.ra.strip()}, Dec {args.dec.strip()}, radius "
+                         f"{args.radius if isinstance(args.radius, u.Quantity) else f'{args.radius:g} arcsec'}",
+    "tags": lambda args: args.tag or "",
+    "sso": lambda args: ", ".join(args.names),
+    "skymap": lambda args: f"{args.event or args.map}, credible level {args.level:g}",
+    "resolve": lambda args: f"{args.name!r} ({args.resolver}{', reverse' if args.reverse else ''})",
+    "stats": lambda args: args.date or "every night",
+}
+
+
+def _title(args):
+    """The first line of the screen view: what was queried."""
+    summary = _COMMANDS_BY_NAME[args.command].summary
+    if args.id_kind is not None:
+        ids = args.id_list
+        subject = ", ".join(ids[:3]) + (f", ... ({len(ids):,} in all)" if len(ids) > 3 else "")
+    else:
+        subject = _SUBJECTS.get(args.command, lambda args: "")(args)
+    return f"{summary}: {subject}" if subject else summary
+
+
+def _screen_width(args):
+    """The width to fit: --max-width, else the terminal's ($COLUMNS first), else 100 characters."""
+    if args.max_width is not None:
+        return args.max_width
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(100, 24)).columns
+
+
+def _leading_columns(table, width, max_lines):
+    """The leading columns of ``table`` whose aligned print fits ``width`` characters (the first one always)."""
+    shown, used = [], -1
+    for name in table.colnames:
+        # the column as Table.pformat prints it: name, unit, values (the rows printed only), one space between
+        cells = table[name].pformat(max_lines=max_lines, show_unit=True)
+        used += 1 + max(len(cell) for cell in cells)
+        if shown and used > width:
+            break
+        shown.append(name)
+    return shown
+
+
+def _print_screen(table, args):
+    """
+    The screen view: a title line, the leading columns that fit the width (all with --all-columns)
+    with their units, and the row count; blank lines set the table apart, which `_ids_of_screen` reads.
+    """
+    table = table.copy(copy_data=False)
+    width = _screen_width(args)
+    shown = table.colnames if args.all_columns or width <= 0 else _leading_columns(table, width, args.max_lines)
+    table.pprint_include_names = shown
+    count = f"{len(table):,} row{'' if len(table) == 1 else 's'}"
+    if len(shown) < len(table.colnames):
+        count += f", {len(shown)} of {len(table.colnames)} columns (--all-columns shows all)"
+    title = _title(args)
+    if 0 < width < len(title):
+        title = title[:max(width - 3, 1)] + "..."
+    lines = [title, ""]
+    if table.colnames:
+        printed = table.pformat(max_lines=args.max_lines, max_width=-1)
+        # astropy ends a print cut by --max-lines with "Length = N rows": the count line says it already
+        lines += printed[:-1] if printed[-1].startswith("Length = ") else printed
+    sys.stdout.write("\n".join([*lines, "", count]) + "\n")
     sys.stdout.flush()
 
 
@@ -654,7 +1060,7 @@ def _write_to_file(table, fmt, path, overwrite):
 def _emit_table(table, args):
     fmt = args.resolved_format
     if fmt is None:
-        return _print_aligned(table, args)
+        return _print_screen(table, args)
     table = _writable(table, fmt)
     try:
         with warnings.catch_warnings():
@@ -769,7 +1175,7 @@ def _run(args):
     """Run a parsed command; return the exit status."""
     if args.replica and args.server:
         raise UsageError("--server and --replica exclude each other")
-    if hasattr(args, "ids"):
+    if args.id_kind is not None:
         args.id_list = _collect_ids(args)
         _check_failed_ids_path(args)
     _prepare_output(args)
@@ -806,9 +1212,15 @@ def _protect_negative_values(argv):
 
 
 def _with_default_command(argv):
-    """``python -m astroquery_fink [--replica] ID...``, the first command line, means ``fp``."""
-    if not any(token in COMMANDS for token in argv) and any(_ID_TEXT.fullmatch(token) for token in argv):
-        return ["fp", *argv]
+    """
+    ``python -m astroquery_fink [--replica] ID...``, the first command line, means ``fp``; shared options
+    written before the command (``fink-query --replica cone ...``) are moved after it, where they belong.
+    """
+    command = next((index for index, token in enumerate(argv) if token in COMMANDS), None)
+    if command is None:
+        return ["fp", *argv] if any(_ID_TEXT.fullmatch(token) for token in argv) else argv
+    if command and not {"-h", "--help", "--version"} & set(argv[:command]):
+        return [argv[command], *argv[:command], *argv[command + 1:]]
     return argv
 
 
