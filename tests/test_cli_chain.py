@@ -269,3 +269,19 @@ def test_a_pipe_already_full_is_read_whole(fink_replica):
         os.close(reader)
     assert result.returncode == EXIT_OK, result.stderr
     assert list(Table.read(result.stdout, format="ascii.csv")["r:diaObjectId"]) == [int(OBJECT)]
+
+
+def test_names_are_resolved_through_the_command_line(fink_replica, tmp_path, capsys):
+    # SN 2026bqe is the TNS name of the replica's object 313888627082919999 (its alerts carry f:xm_tns_fullname)
+    path = tmp_path / "fp.ecsv"
+    assert main(["fp", "SN 2026bqe", "--server", fink_replica, "-o", str(path)]) == EXIT_OK
+    assert "note: 'SN 2026bqe' resolved by TNS" in capsys.readouterr().err
+    by_name = Table.read(path)
+    by_id = FinkClass(server=fink_replica).query_forced_photometry(313888627082919999)
+    assert len(by_name) == len(by_id) > 0
+    assert list(by_name["r:diaForcedSourceId"]) == list(by_id["r:diaForcedSourceId"])
+    assert by_name.meta["resolved_names"] == {"SN 2026bqe": [313888627082919999]}
+    # a name no resolver knows is a usage error saying what was tried
+    assert main(["fp", "M 31", "--server", fink_replica]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "'M 31' is not a diaObjectId" in err and "SIMBAD" in err
