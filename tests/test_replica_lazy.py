@@ -16,10 +16,11 @@ import sys
 
 import pandas as pd
 import pytest
+import requests
 
 from astroquery_fink.testing import SPEC_SOURCE_IDS
-from astroquery_fink.testing.dataset import DEMO_OBJECT_ID, generate_dataset
-from astroquery_fink.testing.server import create_app
+from astroquery_fink.testing.dataset import DEMO_OBJECT_ID, Dataset, generate_dataset
+from astroquery_fink.testing.server import FinkReplica, create_app
 
 # one request per route, which between them read every table of the dataset
 REQUESTS = (
@@ -124,11 +125,6 @@ RECORDED_ANSWERS = [
 ]
 
 
-def _lazy_tables(dataset):
-    # the lazily built tables (a test below checks that they are lazy)
-    return dataset.tables
-
-
 @pytest.mark.parametrize("name", list(RECORDED_TABLES))
 def test_a_table_used_first_is_as_recorded(name):
     # a fresh dataset whose first use is this table: what it depends on is built on the way
@@ -147,6 +143,24 @@ def test_answers_as_recorded(order):
     # each run starts from a fresh dataset, so the first request builds its tables
     got = answers(generate_dataset(), REQUESTS[::order])
     assert got[::order] == RECORDED_ANSWERS
+
+
+def test_a_replica_makes_only_the_tables_its_requests_read():
+    dataset = generate_dataset()
+    with FinkReplica(dataset=dataset) as url:
+        assert dataset.tables.made() == []
+        response = requests.post(url + "/api/v1/fp", json={"diaObjectId": DEMO_OBJECT_ID})
+        assert response.status_code == 200 and len(response.json()) == 36
+        assert dataset.tables.made() == ["rubin.fp"]
+        requests.post(url + "/api/v1/conesearch", json={"ra": 53.2514, "dec": -27.861, "radius": 20})
+    # the pixel table is derived from the sources and the objects, made on the way
+    assert dataset.tables.made() == ["rubin.diaSource_static", "rubin.fp", "rubin.diaObject", "rubin.pixel1024"]
+
+
+def test_a_full_build_serves_what_tables_made_on_first_use_serve():
+    full = generate_dataset()
+    eager = Dataset(tables=dict(full.tables), schemas=dict(full.schemas))  # plain dicts, every table made
+    assert answers(generate_dataset(), REQUESTS[::-1])[::-1] == answers(eager)
 
 
 def test_tables_used_one_by_one_equal_a_full_build():

@@ -29,7 +29,12 @@ def build_store(dataset):
     -------
     astroquery_fink.testing.store.Store
     """
-    return Store(HBaseTable(name, dataset.schemas[name], frame) for name, frame in dataset.tables.items())
+    # indexed on first use: building a table of a lazily generated dataset is left to that moment too
+    return Store({name: functools.partial(_index, dataset, name) for name in dataset.tables})
+
+
+def _index(dataset, name):
+    return HBaseTable(name, dataset.schemas[name], dataset.tables[name])
 
 
 @functools.cache
@@ -49,9 +54,9 @@ def _extended_default(extra_objects, extra_fp_rows):
 
     dataset = add_extra_objects(default_dataset(), extra_objects, extra_fp_rows)
     base = _default_store()
-    tables = [base[name] for name in base.tables if name not in _EXTENDED]
-    tables += [HBaseTable(name, dataset.schemas[name], dataset.tables[name]) for name in _EXTENDED]
-    return dataset, Store(tables)
+    makers = {name: functools.partial(base.__getitem__, name) for name in base.tables}
+    makers.update({name: functools.partial(_index, dataset, name) for name in _EXTENDED})
+    return dataset, Store(makers)
 
 
 def _dataset_and_store(dataset, extra_objects, extra_fp_rows):
