@@ -91,16 +91,15 @@ __all__ = ["Fink", "FinkClass", "Conf", "conf", "__version__"]
 # ``import astroquery_fink`` then costs no more than astropy's configuration, and processes that
 # only need ``conf`` or the replica (``python -m astroquery_fink.testing``) never load the client
 # and astroquery.query (pyvo, most of astropy). ``from astroquery_fink import Fink`` works as before.
-_LAZY = {"Fink": "core", "FinkClass": "core"}
+_LAZY = ("Fink", "FinkClass")
 
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
+        from . import core  # an import statement, so that python -X importtime reports it
 
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value  # the next access is a plain module attribute
-        return value
+        globals().update((lazy, getattr(core, lazy)) for lazy in _LAZY)  # next time, plain attributes
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -6,11 +6,13 @@ peak resident size (``ru_maxrss`` from ``os.wait4``) are read when it ends. The 
 in turn (interleaved), ``--repeat`` times, and the medians are printed. Three figures:
 
 1. ``import astroquery_fink`` and ``from astroquery_fink import Fink``, against
-   ``import astroquery.simbad`` on the same machine (the issue's yardstick): wall time, the
+   ``import astroquery.simbad`` on the same machine (the issue's yardstick): wall time, CPU
+   time (user + system: less sensitive than the wall time to other jobs on the machine), the
    import's own time from ``python -X importtime``, and peak memory;
 2. the README's main job, ``python -m astroquery_fink fp 313761043604045880 --replica``;
-3. ``FinkReplica()``: the construction alone (timed inside the process, after the import),
-   and the construction plus one forced-photometry request answered.
+3. ``FinkReplica()``: its import, its construction alone (both timed inside the process), and
+   the construction plus one forced-photometry request answered (the tables a replica serves
+   are made on first use, so that figure shows where the work went).
 
 Run from anywhere; ``--code`` names the source trees to measure (default: this checkout),
 and several trees are interleaved too, so a before/after comparison shares the machine's load::
@@ -33,7 +35,9 @@ DEMO_OBJECT = "313761043604045880"
 # the replica's construction, timed inside the process (the import is not part of it)
 REPLICA_CHILD = r"""
 import sys, time
+start = time.perf_counter()
 from astroquery_fink.testing import FinkReplica
+imported = time.perf_counter() - start
 start = time.perf_counter()
 replica = FinkReplica()
 built = time.perf_counter() - start
@@ -42,12 +46,12 @@ if sys.argv[1] == "request":
     with replica as url:
         answer = requests.post(url + "/api/v1/fp", json={"diaObjectId": sys.argv[2], "output-format": "votable"})
         answer.raise_for_status()
-print(built, time.perf_counter() - start)
+print(imported, built, time.perf_counter() - start)
 """
 
 
 def run(argv, pythonpath, workdir):
-    """Run one command; return (wall seconds, peak RSS in MiB, stdout, stderr)."""
+    """Run one command; return (wall seconds, peak RSS in MiB, stdout, stderr, CPU seconds)."""
     env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else dict(os.environ)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -60,41 +64,42 @@ def run(argv, pythonpath, workdir):
         stdout, stderr = out.read().decode(), err.read().decode()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n{stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, stdout, stderr
+    return wall, usage.ru_maxrss / 1024, stdout, stderr, usage.ru_utime + usage.ru_stime
 
 
-def import_time(stderr, module):
-    """Cumulative microseconds of ``module`` in ``python -X importtime`` output."""
+def import_time(stderr):
+    """Seconds ``python -X importtime`` gives the imports of the ``-c`` code (the top-level ones after ``site``)."""
+    total, after_site = 0, False
     for line in stderr.splitlines():
-        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s*(\S+)$", line)
-        if match and match.group(2) == module:
-            return int(match.group(1))
-    raise ValueError(f"{module} not in the importtime output")
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( *)(\S+)$", line)
+        if not match:
+            continue
+        if after_site and not match.group(2):
+            total += int(match.group(1))
+        after_site = after_site or (match.group(3) == "site" and not match.group(2))
+    return total / 1e6
 
 
 def cases(python):
-    """(name, argv, how to read the figures from (wall, rss, stdout, stderr)) of every measured command."""
+    """(name, argv, how to read the figures from what `run` returns) of every measured command."""
 
     def wall_rss(result):
-        return {"wall (s)": result[0], "max RSS (MiB)": result[1]}
+        return {"wall (s)": result[0], "CPU (s)": result[4], "max RSS (MiB)": result[1]}
 
-    def importtime(module):
-        return lambda result: {"import time (s)": import_time(result[3], module) / 1e6}
+    def importtime(result):
+        return {"import time (s)": import_time(result[3])}
 
     def replica(result):
-        return {"construction (s)": float(result[2].split()[0])}
+        imported, built, _ = (float(x) for x in result[2].split())
+        return {"import (s)": imported, "construction (s)": built}
 
     def replica_request(result):
-        return {"construction + 1 fp request (s)": float(result[2].split()[1])}
+        return {"construction + 1 fp request (s)": float(result[2].split()[2])}
 
+    imports = ["import astroquery.simbad", "import astroquery_fink", "from astroquery_fink import Fink"]
     return [
-        ("import astroquery.simbad", [python, "-c", "import astroquery.simbad"], wall_rss),
-        ("import astroquery_fink", [python, "-c", "import astroquery_fink"], wall_rss),
-        ("from astroquery_fink import Fink", [python, "-c", "from astroquery_fink import Fink"], wall_rss),
-        ("-X importtime astroquery.simbad", [python, "-X", "importtime", "-c", "import astroquery.simbad"],
-         importtime("astroquery.simbad")),
-        ("-X importtime astroquery_fink", [python, "-X", "importtime", "-c", "import astroquery_fink"],
-         importtime("astroquery_fink")),
+        *((code, [python, "-c", code], wall_rss) for code in imports),
+        *((f"-X importtime {code}", [python, "-X", "importtime", "-c", code], importtime) for code in imports),
         ("README main job", [python, "-m", "astroquery_fink", "fp", DEMO_OBJECT, "--replica"], wall_rss),
         ("FinkReplica()", [python, "-c", REPLICA_CHILD, "construct", DEMO_OBJECT], replica),
         ("FinkReplica() + request", [python, "-c", REPLICA_CHILD, "request", DEMO_OBJECT], replica_request),
@@ -127,11 +132,12 @@ def main():
             for figure, values in figures[(tree, name)].items():
                 medians[(name, figure)] = statistics.median(values)
                 spread = f"[{min(values):.3f} .. {max(values):.3f}]"
-                print(f"  {name:34s} {figure:32s} {medians[(name, figure)]:8.3f}  {spread}")
+                print(f"  {name:48s} {figure:32s} {medians[(name, figure)]:8.3f}  {spread}")
         yardsticks = {"import astroquery_fink": "import astroquery.simbad",
                       "from astroquery_fink import Fink": "import astroquery.simbad",
-                      "-X importtime astroquery_fink": "-X importtime astroquery.simbad"}
-        for figure in ("wall (s)", "max RSS (MiB)", "import time (s)"):
+                      "-X importtime import astroquery_fink": "-X importtime import astroquery.simbad",
+                      "-X importtime from astroquery_fink import Fink": "-X importtime import astroquery.simbad"}
+        for figure in ("wall (s)", "CPU (s)", "max RSS (MiB)", "import time (s)"):
             for fink, simbad in yardsticks.items():
                 if (fink, figure) in medians and (simbad, figure) in medians:
                     ratio = medians[(fink, figure)] / medians[(simbad, figure)]
