@@ -548,9 +548,11 @@ def generate_dataset(seed=SEED, *, extra_objects=0, extra_fp_rows=20):
     --------
     >>> from astroquery_fink.testing.dataset import TABLES, generate_dataset
     >>> data = generate_dataset()
-    >>> fp = data.tables[TABLES["fp"]]  # made now, with the light curves it comes from
+    >>> data.tables
+    <tables of the replica's dataset, 0 of 15 made>
+    >>> fp = data.tables[TABLES["fp"]]  # made now, from the light curves of every object
     >>> int(fp["r:diaObjectId"].nunique())
-    62
+    51
     """
     if extra_objects:
         from .extra import add_extra_objects
