@@ -157,6 +157,13 @@ def test_a_replica_makes_only_the_tables_its_requests_read():
     assert dataset.tables.made() == ["rubin.diaSource_static", "rubin.fp", "rubin.diaObject", "rubin.pixel1024"]
 
 
+def test_preload_makes_every_table():
+    dataset = generate_dataset()
+    replica = FinkReplica(dataset=dataset)
+    assert replica.preload() is replica
+    assert dataset.tables.made() == list(dataset.tables) == list(RECORDED_TABLES)
+
+
 def test_a_full_build_serves_what_tables_made_on_first_use_serve():
     full = generate_dataset()
     eager = Dataset(tables=dict(full.tables), schemas=dict(full.schemas))  # plain dicts, every table made

@@ -199,8 +199,8 @@ class FinkReplica:
         _check_flavour(pandas_major)
         self.host = host
         self.port = port
-        self.dataset, store = _dataset_and_store(dataset, extra_objects, extra_fp_rows)
-        self.app = _build_app(store, pandas_major, nlimit)
+        self.dataset, self._store = _dataset_and_store(dataset, extra_objects, extra_fp_rows)
+        self.app = _build_app(self._store, pandas_major, nlimit)
         self._faults = FaultInjector(log_size=request_log_size)
         self.app.wsgi_app = self._faults.middleware(self.app.wsgi_app, max_body=self.app.config["MAX_CONTENT_LENGTH"])
         self._server = None
@@ -242,6 +242,34 @@ class FinkReplica:
         self._thread.join()
         self._server = None
         self._thread = None
+
+    def preload(self):
+        """
+        Make and index every table now; otherwise each one is made when a request first reads it.
+
+        Construction stays instant, and a replica answering one kind of query only builds what
+        that query reads (a forced-photometry request: the light curves and ``rubin.fp``).
+        Preload when every request should answer as fast as the next, as a benchmark's server.
+
+        Returns
+        -------
+        FinkReplica
+            This replica.
+
+        Examples
+        --------
+        >>> from astroquery_fink.testing import FinkReplica
+        >>> from astroquery_fink.testing.dataset import generate_dataset
+        >>> data = generate_dataset()
+        >>> replica = FinkReplica(dataset=data)
+        >>> data.tables
+        <tables of the replica's dataset, 0 of 15 made>
+        >>> replica.preload().dataset.tables
+        <tables of the replica's dataset, 15 of 15 made>
+        """
+        for name in self._store.tables:
+            self._store[name]
+        return self
 
     # --- fault injection ---------------------------------------------------------------------------
 
