@@ -6,7 +6,8 @@ Offline replica of the Fink/LSST REST API
 loopback: same routes, argument handling, error bodies, content types and
 serialization (json, csv, votable, parquet) as the real server, over a small
 deterministic LSST-shaped dataset. Use it to test code that talks to Fink without
-network access, or to run a pipeline offline.
+network access, or to run a pipeline offline. Starting one is instant: each table of the
+dataset is generated when a request first reads it (`FinkReplica.preload` builds them all).
 
 Served: the 12 routes of the LSST app, ``/api/v1/sources``, ``/objects``, ``/fp``,
 ``/conesearch``, ``/cutouts``, ``/schema``, ``/sso``, ``/resolver``, ``/skymap``,
