@@ -85,6 +85,23 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-from .core import Fink, FinkClass  # noqa: E402  (core reads conf, which must exist first)
-
 __all__ = ["Fink", "FinkClass", "Conf", "conf", "__version__"]
+
+# ``Fink`` and ``FinkClass`` are imported from `astroquery_fink.core` on first access (PEP 562):
+# ``import astroquery_fink`` then costs no more than astropy's configuration, and processes that
+# only need ``conf`` or the replica (``python -m astroquery_fink.testing``) never load the client
+# and astroquery.query (pyvo, most of astropy). ``from astroquery_fink import Fink`` works as before.
+_LAZY = ("Fink", "FinkClass")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from . import core  # an import statement, so that python -X importtime reports it
+
+        globals().update((lazy, getattr(core, lazy)) for lazy in _LAZY)  # next time, plain attributes
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -6,15 +6,12 @@ import re
 import warnings
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 from astropy.io import votable
 from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import TableParseError
 
 from .columns import KIND_DTYPES
 from .exceptions import UnexpectedValuesWarning
-from .fast_votable import read_tabledata
 from .limits import UnverifiedAnswerWarning, check, limit
 
 __all__ = ["OUTPUT_FORMATS", "decode_table"]
@@ -84,6 +81,13 @@ def _check_declared(document, rows):
         check("max_string_width", size, f"a {datatype} FIELD of the votable answer declares a width of")
         reserved += rows * size * _ITEM_BYTES.get(datatype, 8)
     check("max_string_bytes", reserved, "the declared widths of the votable answer reserve")
+
+
+def read_tabledata(content, check=None):
+    """`astroquery_fink.fast_votable.read_tabledata`, imported at first use (it needs pyarrow, slow to import)."""
+    from .fast_votable import read_tabledata as read
+
+    return read(content, check=check)
 
 
 def _read_votable(content):
@@ -165,6 +169,9 @@ def _read_csv(content):
 
 
 def _read_parquet(content):
+    import pyarrow as pa  # here, not at the top: pyarrow takes a third of a second to import
+    import pyarrow.parquet as pq
+
     source = pq.ParquetFile(io.BytesIO(content))
     # The server writes the DataFrame index (HBase row keys) as the extra column __index_level_0__;
     # pandas metadata names it. Not reading it at all saves its memory and time.

@@ -6,7 +6,8 @@ Offline replica of the Fink/LSST REST API
 loopback: same routes, argument handling, error bodies, content types and
 serialization (json, csv, votable, parquet) as the real server, over a small
 deterministic LSST-shaped dataset. Use it to test code that talks to Fink without
-network access, or to run a pipeline offline.
+network access, or to run a pipeline offline. Starting one is instant: each table of the
+dataset is generated when a request first reads it (`FinkReplica.preload` builds them all).
 
 Served: the 12 routes of the LSST app, ``/api/v1/sources``, ``/objects``, ``/fp``,
 ``/conesearch``, ``/cutouts``, ``/schema``, ``/sso``, ``/resolver``, ``/skymap``,
@@ -39,11 +40,6 @@ of synthetic objects (ids from `extra_object_ids`), and ``python -m astroquery_f
 serves the replica in a process of its own.
 """
 
-from .dataset import BIG_FP_OBJECT_ID, KNOWN_SOURCE, REAL_OBJECT_IDS, SPEC_SOURCE_IDS, Dataset, generate_dataset
-from .extra import add_extra_objects, extra_object_ids
-from .faults import FAULTS
-from .server import FinkReplica, create_app
-
 __all__ = [
     "FinkReplica",
     "create_app",
@@ -57,3 +53,33 @@ __all__ = [
     "KNOWN_SOURCE",
     "SPEC_SOURCE_IDS",
 ]
+
+# Each name is imported from its module on first access (PEP 562): importing this package, or
+# its pytest plugin, loads neither pandas nor Flask until a replica or its data is asked for.
+_HOMES = {
+    "FinkReplica": "server",
+    "create_app": "server",
+    "Dataset": "dataset",
+    "generate_dataset": "dataset",
+    "REAL_OBJECT_IDS": "dataset",
+    "BIG_FP_OBJECT_ID": "dataset",
+    "KNOWN_SOURCE": "dataset",
+    "SPEC_SOURCE_IDS": "dataset",
+    "add_extra_objects": "extra",
+    "extra_object_ids": "extra",
+    "FAULTS": "faults",
+}
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+        globals()[name] = value  # the next access is a plain module attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -62,7 +62,7 @@ def main(argv=None):
         # no request log: nobody reads it in this process, and it would grow with every request
         replica = FinkReplica(args.host, args.port, pandas_major=args.pandas_major, nlimit=args.nlimit,
                               extra_objects=args.extra_objects, extra_fp_rows=args.extra_fp_rows,
-                              request_log_size=0)
+                              request_log_size=0).preload()  # a server of its own: every table ready now
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,8 @@
 """Deterministic, LSST-shaped content of the replica's HBase tables: alerts, objects, forced photometry and more."""
 
 import functools
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,9 +143,10 @@ class Dataset:
 
     Attributes
     ----------
-    tables : dict of str to pandas.DataFrame
-        HBase table name (``rubin.fp``...) -> cells indexed by row key; NA = no cell.
-    schemas : dict of str to dict of str to str
+    tables : mapping of str to pandas.DataFrame
+        HBase table name (``rubin.fp``...) -> cells indexed by row key; NA = no cell. A dict,
+        or (from `generate_dataset`) a mapping that makes each table on first use.
+    schemas : mapping of str to dict of str to str
         HBase table name -> column -> HBase type (the table's schema row).
     extra_object_ids : tuple of str
         diaObjectIds of the synthetic objects added for benchmarks (`generate_dataset`'s
@@ -522,6 +525,10 @@ def generate_dataset(seed=SEED, *, extra_objects=0, extra_fp_rows=20):
     ``numpy.random.default_rng(seed)``; the objects placed for the conesearch tests, the
     Solar-System objects, tags, statistics... from generators seeded with ``[seed, k]``.
 
+    Each table is made on first use (``dataset.tables[name]``), with the tables it is derived
+    from, and kept: a replica that answers one forced-photometry query never builds the
+    others. The order of first use does not change what a table holds.
+
     Parameters
     ----------
     seed : int, optional
@@ -536,49 +543,179 @@ def generate_dataset(seed=SEED, *, extra_objects=0, extra_fp_rows=20):
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    >>> from astroquery_fink.testing.dataset import TABLES, generate_dataset
+    >>> data = generate_dataset()
+    >>> data.tables
+    <tables of the replica's dataset, 0 of 15 made>
+    >>> fp = data.tables[TABLES["fp"]]  # made now, from the light curves of every object
+    >>> int(fp["r:diaObjectId"].nunique())
+    51
     """
     if extra_objects:
         from .extra import add_extra_objects
 
         return add_extra_objects(generate_dataset(seed), extra_objects, extra_fp_rows, seed=seed)
-    from . import pixels
-    from .services import cutout_service, night_statistics, resolvers, solar_system, tag_lists
+    tables = _LazyTables(_Generator(seed))
+    return Dataset(tables=tables, schemas=_LazySchemas(tables))
 
-    rng = np.random.default_rng(seed)
-    catalog = _catalog(rng)
-    batch = _generate_batch(rng, catalog)
-    # a second, independent batch keeps the first one (and its recorded answers) unchanged
-    extra = [ObjectSpec(*spec) for spec in _EXTRA_OBJECTS]
-    batch.extend(_generate_batch(np.random.default_rng([seed, 1]), extra))
-    tns_names = {o.oid: o.tns for o in catalog + extra if o.tns}
 
-    schemas = {TABLES[e]: table_schema(e) for e in ("sources", "objects", "fp")}
-    tables = {
-        TABLES["sources"]: batch.src_cols.frame(batch.src_keys),
-        TABLES["fp"]: batch.fp_cols.frame(batch.fp_keys),
-        TABLES["objects"]: pd.DataFrame(batch.obj_rows, index=pd.Index(batch.obj_keys)),
-    }
-    for name, frame in tables.items():
-        round_floats(frame, schemas[name])
-    sources, objects = tables[TABLES["sources"]], tables[TABLES["objects"]]
-    _pin_source_ids(sources)
+class _Generator:
+    """
+    The steps that make the default dataset, each run once, on first use, under a lock.
 
-    derived = {
-        TABLES["conesearch"]: (pixels.pixel_table(sources, objects), table_schema("conesearch")),
-        **{tag_lists.table_name(tag): (frame, table_schema("tags"))
-           for tag, frame in tag_lists.tag_tables(sources).items()},
-    }
-    sso, sso_resolver = solar_system.tables(np.random.default_rng([seed, 2]))
-    round_floats(sso, table_schema("sso"))
-    derived[TABLES["sso"]] = (sso, table_schema("sso"))
-    derived[TABLES["sso_resolver"]] = (sso_resolver, solar_system.RESOLVER_SCHEMA)
-    derived[TABLES["cutouts"]] = (cutout_service.cutout_table([sources, sso]), cutout_service.TABLE_SCHEMA)
-    derived[TABLES["tns_resolver"]] = resolvers.tns_table(objects, tns_names)
-    derived[TABLES["statistics"]] = night_statistics.statistics_table(np.random.default_rng([seed, 3]))
-    for name, (frame, schema) in derived.items():
-        tables[name] = frame
-        schemas[name] = schema
-    return Dataset(tables=tables, schemas=schemas)
+    Every step draws from generators of its own (the tables made from one draw are made by
+    one step) and never changes what another step returned, so that the tables come out the
+    same whatever the order in which they are first used.
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+        self._lock = threading.RLock()  # reentrant: a step asks for the steps it derives from
+        self._done = {}
+
+    def result(self, step):
+        """What a step returned (run now if it never ran)."""
+        with self._lock:
+            if step not in self._done:
+                self._done[step] = getattr(self, f"_{step}")()
+            return self._done[step]
+
+    def _light_curves(self):
+        # one stream for the real-id and synthetic objects; a second, independent batch keeps the
+        # first one (and its recorded answers) unchanged
+        rng = np.random.default_rng(self.seed)
+        catalog = _catalog(rng)
+        batch = _generate_batch(rng, catalog)
+        extra = [ObjectSpec(*spec) for spec in _EXTRA_OBJECTS]
+        batch.extend(_generate_batch(np.random.default_rng([self.seed, 1]), extra))
+        tns_names = {o.oid: o.tns for o in catalog + extra if o.tns}
+        return batch, tns_names
+
+    def _sources(self):
+        batch, _ = self.result("light_curves")
+        schema = table_schema("sources")
+        frame = batch.src_cols.frame(batch.src_keys)
+        round_floats(frame, schema)
+        _pin_source_ids(frame)
+        return frame, schema
+
+    def _fp(self):
+        batch, _ = self.result("light_curves")
+        schema = table_schema("fp")
+        frame = batch.fp_cols.frame(batch.fp_keys)
+        round_floats(frame, schema)
+        return frame, schema
+
+    def _objects(self):
+        batch, _ = self.result("light_curves")
+        schema = table_schema("objects")
+        frame = pd.DataFrame(batch.obj_rows, index=pd.Index(batch.obj_keys))
+        round_floats(frame, schema)
+        return frame, schema
+
+    def _conesearch(self):
+        from . import pixels
+
+        sources, objects = self.result("sources")[0], self.result("objects")[0]
+        return pixels.pixel_table(sources, objects), table_schema("conesearch")
+
+    def _tags(self):
+        from .services import tag_lists
+
+        frames = tag_lists.tag_tables(self.result("sources")[0])
+        return {tag_lists.table_name(tag): (frame, table_schema("tags")) for tag, frame in frames.items()}
+
+    def _solar_system(self):
+        from .services import solar_system
+
+        sso, sso_resolver = solar_system.tables(np.random.default_rng([self.seed, 2]))
+        round_floats(sso, table_schema("sso"))
+        return {TABLES["sso"]: (sso, table_schema("sso")),
+                TABLES["sso_resolver"]: (sso_resolver, solar_system.RESOLVER_SCHEMA)}
+
+    def _cutouts(self):
+        from .services import cutout_service
+
+        frames = [self.result("sources")[0], self.result("solar_system")[TABLES["sso"]][0]]
+        return cutout_service.cutout_table(frames), cutout_service.TABLE_SCHEMA
+
+    def _tns_resolver(self):
+        from .services import resolvers
+
+        return resolvers.tns_table(self.result("objects")[0], self.result("light_curves")[1])
+
+    def _statistics(self):
+        from .services import night_statistics
+
+        return night_statistics.statistics_table(np.random.default_rng([self.seed, 3]))
+
+
+def _table_steps():
+    """HBase table name -> (step of `_Generator` making it, key in the step's dict result or None), in table order."""
+    from .services import tag_lists
+
+    steps = {TABLES[name]: (name, None) for name in ("sources", "fp", "objects", "conesearch")}
+    steps.update({tag_lists.table_name(tag): ("tags", tag_lists.table_name(tag)) for tag in tag_lists.TAG_RULES})
+    steps[TABLES["sso"]] = ("solar_system", TABLES["sso"])
+    steps[TABLES["sso_resolver"]] = ("solar_system", TABLES["sso_resolver"])
+    steps.update({TABLES[name]: (name, None) for name in ("cutouts", "tns_resolver", "statistics")})
+    return steps
+
+
+class _LazyTables(Mapping):
+    """HBase table name -> cells (pandas.DataFrame), each table made on first use (see `generate_dataset`)."""
+
+    def __init__(self, generator):
+        self._generator = generator
+        self._steps = _table_steps()
+
+    def table_and_schema(self, name):
+        """(cells, schema) of one table, made now if it was never used."""
+        step, key = self._steps[name]
+        result = self._generator.result(step)
+        return result if key is None else result[key]
+
+    def __getitem__(self, name):
+        return self.table_and_schema(name)[0]
+
+    def __iter__(self):
+        return iter(self._steps)
+
+    def __len__(self):
+        return len(self._steps)
+
+    def made(self):
+        """
+        Names of the tables made so far.
+
+        Returns
+        -------
+        list of str
+        """
+        done = self._generator._done
+        return [name for name, (step, _) in self._steps.items() if step in done]
+
+    def __repr__(self):
+        return f"<tables of the replica's dataset, {len(self.made())} of {len(self)} made>"
+
+
+class _LazySchemas(Mapping):
+    """HBase table name -> schema; a table's schema comes with its cells (two are only known then)."""
+
+    def __init__(self, tables):
+        self._tables = tables
+
+    def __getitem__(self, name):
+        return self._tables.table_and_schema(name)[1]
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self):
+        return len(self._tables)
 
 
 @functools.cache

@@ -11,8 +11,6 @@ import os
 
 import pytest
 
-from .server import FinkReplica
-
 __all__ = ["fink_replica", "fink_replica_pandas2", "fink_replica_server", "fink_server"]
 
 
@@ -45,6 +43,8 @@ def fink_server(request):
 @pytest.fixture(scope="session")
 def _fink_replica_instance():
     """The session's pandas-3 replica object, shared by `fink_replica` and `fink_replica_server`."""
+    from .server import FinkReplica  # here: a session that runs no replica test never imports pandas or Flask
+
     replica = FinkReplica()
     replica.start()
     yield replica
@@ -81,5 +81,7 @@ def fink_replica_server(_fink_replica_instance):
 @pytest.fixture(scope="session")
 def fink_replica_pandas2():
     """Base URL of a replica emulating a pandas-2 server (``"nan"`` strings, VOTable 500s)."""
+    from .server import FinkReplica
+
     with FinkReplica(pandas_major=2) as url:
         yield url

@@ -29,7 +29,12 @@ def build_store(dataset):
     -------
     astroquery_fink.testing.store.Store
     """
-    return Store(HBaseTable(name, dataset.schemas[name], frame) for name, frame in dataset.tables.items())
+    # indexed on first use: building a table of a lazily generated dataset is left to that moment too
+    return Store({name: functools.partial(_index, dataset, name) for name in dataset.tables})
+
+
+def _index(dataset, name):
+    return HBaseTable(name, dataset.schemas[name], dataset.tables[name])
 
 
 @functools.cache
@@ -49,9 +54,9 @@ def _extended_default(extra_objects, extra_fp_rows):
 
     dataset = add_extra_objects(default_dataset(), extra_objects, extra_fp_rows)
     base = _default_store()
-    tables = [base[name] for name in base.tables if name not in _EXTENDED]
-    tables += [HBaseTable(name, dataset.schemas[name], dataset.tables[name]) for name in _EXTENDED]
-    return dataset, Store(tables)
+    makers = {name: functools.partial(base.__getitem__, name) for name in base.tables}
+    makers.update({name: functools.partial(_index, dataset, name) for name in _EXTENDED})
+    return dataset, Store(makers)
 
 
 def _dataset_and_store(dataset, extra_objects, extra_fp_rows):
@@ -194,8 +199,8 @@ class FinkReplica:
         _check_flavour(pandas_major)
         self.host = host
         self.port = port
-        self.dataset, store = _dataset_and_store(dataset, extra_objects, extra_fp_rows)
-        self.app = _build_app(store, pandas_major, nlimit)
+        self.dataset, self._store = _dataset_and_store(dataset, extra_objects, extra_fp_rows)
+        self.app = _build_app(self._store, pandas_major, nlimit)
         self._faults = FaultInjector(log_size=request_log_size)
         self.app.wsgi_app = self._faults.middleware(self.app.wsgi_app, max_body=self.app.config["MAX_CONTENT_LENGTH"])
         self._server = None
@@ -237,6 +242,34 @@ class FinkReplica:
         self._thread.join()
         self._server = None
         self._thread = None
+
+    def preload(self):
+        """
+        Make and index every table now; otherwise each one is made when a request first reads it.
+
+        Construction stays instant, and a replica answering one kind of query only builds what
+        that query reads (a forced-photometry request: the light curves and ``rubin.fp``).
+        Preload when every request should answer as fast as the next, as a benchmark's server.
+
+        Returns
+        -------
+        FinkReplica
+            This replica.
+
+        Examples
+        --------
+        >>> from astroquery_fink.testing import FinkReplica
+        >>> from astroquery_fink.testing.dataset import generate_dataset
+        >>> data = generate_dataset()
+        >>> replica = FinkReplica(dataset=data)
+        >>> data.tables
+        <tables of the replica's dataset, 0 of 15 made>
+        >>> replica.preload().dataset.tables
+        <tables of the replica's dataset, 15 of 15 made>
+        """
+        for name in self._store.tables:
+            self._store[name]
+        return self
 
     # --- fault injection ---------------------------------------------------------------------------
 

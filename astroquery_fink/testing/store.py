@@ -1,6 +1,8 @@
 """In-memory emulation of Fink's HBase tables: salted row keys, prefix scans, column filter and decoding."""
 
 import bisect
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -564,18 +566,38 @@ def _hbase_cells(table, positions, columns):
 
 class Store:
     """
-    A set of HBase tables by name.
+    A set of HBase tables by name, each indexed on first use.
 
     Parameters
     ----------
-    tables : iterable of HBaseTable
+    tables : iterable of HBaseTable, or mapping of str to callable
+        The tables; or table name -> function of no argument returning that `HBaseTable`,
+        called once, when a route first reads the table (a replica answering one kind of query
+        indexes one table).
     """
 
     def __init__(self, tables):
-        self.tables = {table.name: table for table in tables}
+        if isinstance(tables, Mapping):
+            self._makers = dict(tables)
+            self._tables = {}
+        else:
+            self._tables = {table.name: table for table in tables}
+            self._makers = {}
+        self._lock = threading.Lock()
+
+    @property
+    def tables(self):
+        """The names of the tables, in order (a table is indexed when read with ``store[name]``)."""
+        return list(self._makers) if self._makers else list(self._tables)
 
     def __getitem__(self, name):
-        return self.tables[name]
+        table = self._tables.get(name)
+        if table is None:
+            with self._lock:  # the replica serves requests in threads: index a table once
+                if name not in self._tables:
+                    self._tables[name] = self._makers[name]()
+                table = self._tables[name]
+        return table
 
 
 def _merge(scans):

@@ -1,8 +1,5 @@
 """``/api/v1/conesearch``: the latest alert of every object around a position."""
 
-import astropy.units as u
-from astropy.time import Time
-
 from ..dataset import TABLES
 from ..pixels import disc_pixels, scan_pixels
 from ..store import decode
@@ -33,6 +30,8 @@ def isoify_time(value):
     ValueError
         Neither a date nor a number (500 on the server).
     """
+    from astropy.time import Time  # astropy is imported on first use: a replica starts faster
+
     try:
         time = Time(value)
     except ValueError:
@@ -58,6 +57,7 @@ def coordinates(ra, dec):
     ValueError
         Unparsable or out-of-range coordinates (400 with the exception's repr).
     """
+    import astropy.units as u
     from astropy.coordinates import SkyCoord
 
     if "h" in str(ra):
@@ -90,6 +90,8 @@ def _latest_per_object(frame):
 
 
 def _filter_dates(frame, payload):
+    from astropy.time import Time
+
     # 3.5.0: startdate on the first detection, window and stopdate on the latest alert
     if "startdate" in payload:
         # the UTC ISO string is read back as TAI: the ~37 s offset is ignored, as on the server

@@ -1,7 +1,6 @@
 """``/api/v1/tags``: the list of Fink tags, and the latest alerts selected by one of them."""
 
 import numpy as np
-from astropy.time import Time
 from flask import jsonify
 
 from ..services.tag_lists import TAGS, table_name
@@ -68,6 +67,8 @@ def respond(payload, ctx):
     if not TAGS[names[names.index(tag)]][1]:
         return text_response(_no_support(tag), 400)
     limit = int(payload.get("n", 10))
+    from astropy.time import Time  # astropy is imported on first use: a replica starts faster
+
     # astropy Time without format: a number (JD, MJD) is a ValueError, hence 500; only date strings work
     start = Time(payload["startdate"] if "startdate" in payload else _DEFAULT_START).mjd
     stop = Time(payload["stopdate"]).mjd if "stopdate" in payload else Time.now().mjd

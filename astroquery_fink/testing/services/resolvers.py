@@ -4,7 +4,6 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
-from astropy.time import Time
 
 __all__ = ["TNS_COLUMNS", "tns_table", "sesame_xml", "SESAME"]
 
@@ -70,6 +69,8 @@ def tns_table(objects, names):
     tuple of (pandas.DataFrame, dict)
         Cells indexed by row key (a missing type or redshift is no cell), and the schema.
     """
+    from astropy.time import Time  # astropy is imported on first use: a replica starts faster
+
     rows = dict(_row(full, internal, *rest) for full, internals, *rest in _EXTERNAL for internal in internals)
     by_id = objects.set_index(objects["r:diaObjectId"].astype("int64"))
     for oid, (fullname, kind, redshift) in names.items():
