@@ -197,6 +197,9 @@ def test_ctrl_c_in_the_progress_bar_stops_the_batch(replica, fink, monkeypatch, 
     def step(self):
         steps["n"] += 1
         if steps["n"] == 2:
+            # workers take ids without waiting for the progress bar: on a loaded machine more than
+            # two may have gone out already; what matters is what is sent after this point
+            steps["sent_at_interrupt"] = len(sent(replica))
             raise KeyboardInterrupt
 
     monkeypatch.setattr(batch._Progress, "step", step)
@@ -204,8 +207,9 @@ def test_ctrl_c_in_the_progress_bar_stops_the_batch(replica, fink, monkeypatch, 
         with pytest.raises(BatchInterrupted) as raised:
             fp(fink, REAL)
     wait_for_workers()
-    assert len(sent(replica)) <= 2 + workers  # of 7: nothing was started after the interruption but what ran
-    assert len(raised.value.unfetched_ids) >= len(REAL) - 2 - workers
+    # after the interruption, at most the ids each worker had already taken are sent
+    assert len(sent(replica)) <= steps["sent_at_interrupt"] + workers
+    assert len(raised.value.unfetched_ids) >= len(REAL) - len(sent(replica))
 
 
 def test_interrupted_answers_keep_every_id_once():
