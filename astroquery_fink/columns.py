@@ -11,7 +11,7 @@ from astropy.table import MaskedColumn
 
 __all__ = [
     "ColumnInfo",
-    "ENDPOINTS",
+    "ENDPOINTS",  # noqa: F822 (provided by the module __getattr__, read on first use)
     "KIND_DTYPES",
     "endpoint_columns",
     "column_info",
@@ -116,7 +116,17 @@ def _info(group, name):
     )
 
 
-ENDPOINTS = tuple(sorted(_data()["endpoints"]))
+@functools.cache
+def _endpoints():
+    return tuple(sorted(_data()["endpoints"]))
+
+
+def __getattr__(name):
+    # ENDPOINTS is read from the packaged map on first use, not at import: building a query
+    # payload must not pay for parsing the whole map (start-up time and memory)
+    if name == "ENDPOINTS":
+        return _endpoints()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _endpoint(endpoint):
@@ -125,7 +135,7 @@ def _endpoint(endpoint):
     try:
         return _data()["endpoints"][key]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown endpoint {endpoint!r}; valid endpoints are: {', '.join(ENDPOINTS)}") from None
+        raise ValueError(f"unknown endpoint {endpoint!r}; valid endpoints are: {', '.join(_endpoints())}") from None
 
 
 @functools.cache
@@ -274,7 +284,7 @@ def endpoints_serving(name):
     >>> endpoints_serving("r:snr")
     ['conesearch', 'skymap', 'sources', 'sso', 'sso_ephemerides', 'tags']
     """
-    return [endpoint for endpoint in ENDPOINTS if name in _endpoint_columns(endpoint)]
+    return [endpoint for endpoint in _endpoints() if name in _endpoint_columns(endpoint)]
 
 
 @functools.cache
