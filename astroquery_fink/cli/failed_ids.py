@@ -5,7 +5,7 @@ one a line to --failed-ids FILE, to be read again with --ids-file.
 import os
 from pathlib import Path
 
-from .messages import say
+from .messages import listed, say
 from .status import UsageError
 
 
@@ -58,7 +58,6 @@ def report_interrupted(interrupted, args):
     """Ctrl-C during a batch: say what is written, and list the ids without rows in --failed-ids FILE."""
     missing = interrupted.unfetched_ids
     asked = len(args.id_list)
-    shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
     say(f"interrupted: the rows of {asked - len(missing)} of {asked} ids are written (a partial result); "
-         f"{len(missing)} ids have no rows: {shown}", "note")
+         f"{len(missing)} ids have no rows: {listed(missing, 10)}", "note")
     _list_ids(missing, args, "unfetched")

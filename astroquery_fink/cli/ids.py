@@ -13,7 +13,7 @@ import warnings
 from astropy.io.votable.exceptions import W03
 from astropy.table import Table
 
-from .messages import say
+from .messages import listed, say
 from .status import UsageError
 
 # An id as text: decimal digits only (a 64-bit id is never read through a float)
@@ -82,9 +82,8 @@ def _ids_of_column(table, source, kind):
     """The ids of a table's id column, as exact decimal text (never through a float)."""
     name = next((name for name in _ID_COLUMNS[kind] if name in table.colnames), None)
     if name is None:
-        shown = ", ".join(table.colnames[:8]) + (", ..." if len(table.colnames) > 8 else "")
         raise UsageError(f"{source}: the table has no {' or '.join(_ID_COLUMNS[kind][:2])} column (its columns: "
-                         f"{shown})")
+                         f"{listed(table.colnames, 8)})")
     column = table[name]
     if column.dtype.kind == "f":
         raise UsageError(f"{source}: the {name} column holds floating-point numbers, which do not keep the "
@@ -294,6 +293,5 @@ def collect_ids(args):
         raise UsageError(f"no {kind} given: put them on the command line, in --ids-file FILE, or on stdin")
     ids = list(dict.fromkeys(ids))  # a table of sources names each object once per row
     if kind == "diaSourceId" and len(ids) != 1:
-        raise UsageError(f"cutout takes one diaSourceId, got {len(ids)}: {', '.join(ids[:3])}"
-                         f"{', ...' if len(ids) > 3 else ''}")
+        raise UsageError(f"cutout takes one diaSourceId, got {len(ids)}: {listed(ids, 3)}")
     return ids

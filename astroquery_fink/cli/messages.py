@@ -15,6 +15,11 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
+def listed(items, most):
+    """The first ``most`` of ``items``, comma-separated, with ``...`` when some are left out."""
+    return ", ".join(items[:most]) + (", ..." if len(items) > most else "")
+
+
 def say(message, kind=None):
     """Print ``fink-query: [kind: ]message`` on stderr, on one line."""
     label = f"{kind}: " if kind else ""

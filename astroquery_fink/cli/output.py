@@ -73,6 +73,11 @@ def _time_as_number(time):
     return MaskedColumn(values, unit=u.day, description=description, meta=time.info.meta)
 
 
+def _header_value(value):
+    """A meta value as a header keyword holds it: a scalar as it is, a dict or list (the query) as JSON text."""
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
 def _writable(table, fmt):
     """A copy of ``table`` that ``fmt`` can hold: what some formats refuse is turned into text."""
     from astropy.time import Time
@@ -86,13 +91,11 @@ def _writable(table, fmt):
             table[name] = table[name].astype(str)
     if fmt == "fits":
         # a FITS header holds scalars only: keep the query (a dict) as JSON text rather than drop it
-        table.meta = {key: json.dumps(value) if isinstance(value, (dict, list)) else value
-                      for key, value in table.meta.items()}
+        table.meta = {key: _header_value(value) for key, value in table.meta.items()}
     elif fmt == "ascii.ipac":
         # IPAC allows letters, digits and _ in names, and keywords in a form of its own
         table.rename_columns(table.colnames, [re.sub(r"\W", "_", name) for name in table.colnames])
-        table.meta = {"keywords": {key: {"value": json.dumps(value) if isinstance(value, (dict, list)) else value}
-                                   for key, value in table.meta.items()}}
+        table.meta = {"keywords": {key: {"value": _header_value(value)} for key, value in table.meta.items()}}
     return table
 
 
