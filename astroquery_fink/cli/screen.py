@@ -57,7 +57,8 @@ def _leading_columns(table, width, max_lines):
 def print_screen(table, args):
     """
     The screen view: a title line, the leading columns that fit the width (all with --all-columns)
-    with their units, and the row count; blank lines set the table apart, which `_ids_of_screen` reads.
+    with their units, and the row count; blank lines set the table apart, which `ids` relies on to read
+    the ids back from a screen view piped to another command.
     """
     table = table.copy(copy_data=False)
     width = _screen_width(args)
