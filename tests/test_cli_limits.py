@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from astropy.table import Table
 
-from astroquery_fink import cli
-from astroquery_fink.cli import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, main
+from astroquery_fink.cli import EXIT_INTERRUPTED, EXIT_PARTIAL, EXIT_USAGE, MAX_IDS_BYTES, main
+from astroquery_fink.cli import ids as id_reading
+from astroquery_fink.cli import run as running
 
 OBJECT = "313761043604045880"
 OTHER = "314003014107006318"
@@ -68,13 +69,13 @@ def test_failed_ids_file_replaced_with_overwrite(partial, tmp_path):
 def test_failed_ids_file_created_between_check_and_write_is_kept(partial, tmp_path, monkeypatch):
     arguments, _ = partial
     failed = tmp_path / "failed.txt"
-    checked = cli._check_failed_ids_path
+    checked = running.check_failed_ids_path
 
     def check_then_someone_writes(args):
         checked(args)
         failed.write_text("written meanwhile\n")
 
-    monkeypatch.setattr(cli, "_check_failed_ids_path", check_then_someone_writes)
+    monkeypatch.setattr(running, "check_failed_ids_path", check_then_someone_writes)  # where main() calls it
     assert main([*arguments, "--failed-ids", str(failed)]) == EXIT_PARTIAL
     assert failed.read_text() == "written meanwhile\n"
 
@@ -98,11 +99,11 @@ def test_ids_file_with_a_bom_is_read(fink_replica, tmp_path, capsys):
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_endless_ids_file_is_refused(capsys):
     assert main(["fp", "--ids-file", "/dev/zero"]) == EXIT_USAGE
-    assert f"/dev/zero is larger than {cli.MAX_IDS_BYTES // 2**20} MiB" in capsys.readouterr().err
+    assert f"/dev/zero is larger than {MAX_IDS_BYTES // 2**20} MiB" in capsys.readouterr().err
 
 
 def test_too_many_ids_are_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "MAX_IDS", 3)
+    monkeypatch.setattr(id_reading, "MAX_IDS", 3)  # where the ids are read
     (tmp_path / "ids.txt").write_text("1\n2\n3\n4\n")
     assert main(["fp", "--ids-file", str(tmp_path / "ids.txt")]) == EXIT_USAGE
     assert "holds 4 ids, more than 3" in capsys.readouterr().err
