@@ -444,3 +444,13 @@ def test_blocks(fink_replica, capsys):
     assert main(["blocks", "--server", fink_replica, "--format", "csv"]) == EXIT_OK
     table = Table.read(capsys.readouterr().out, format="ascii.csv")
     assert table.colnames == ["block", "description"] and "b_is_new" in table["block"]
+
+
+def test_long_lists_in_messages_are_cut_with_an_ellipsis():
+    from astroquery_fink.cli.messages import listed
+
+    ids = [str(number) for number in range(1, 14)]
+    assert listed(ids[:3], 10) == "1, 2, 3"
+    assert listed(ids[:10], 10) == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+    assert listed(ids, 10) == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ..."
+    assert listed([], 10) == ""
