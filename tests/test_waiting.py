@@ -112,3 +112,17 @@ def test_an_answer_too_slow_is_retried_and_said(replica, tmp_path, info):
     [line] = retry_lines(info)
     assert line.startswith(f"no whole answer from {replica.url}/api/v1/objects within 0.5 s (timeout): stopped after")
     assert line.endswith(f"retrying in {client.slept[0]:.1f} s (attempt 2 of 6)")
+
+
+def test_the_command_line_says_each_retry_and_an_unreachable_server(replica, tmp_path, capsys):
+    from astroquery_fink.cli import EXIT_OK, EXIT_SERVER, main
+
+    replica.inject("503", endpoint="fp", times=1, retry_after=0)
+    assert main(["fp", str(OBJECT), "--server", replica.url, "-o", str(tmp_path / "fp.ecsv")]) == EXIT_OK
+    notes = [line for line in capsys.readouterr().err.splitlines() if "retrying in" in line]
+    assert notes == [f"fink-query: note: HTTP 503 from {replica.url}/api/v1/fp with Retry-After, "
+                     "retrying in 0.0 s (attempt 2 of 6)"]
+    server = f"http://127.0.0.1:{closed_port()}"
+    assert main(["fp", str(OBJECT), "--server", server, "--retries", "0"]) == EXIT_SERVER
+    err = capsys.readouterr().err
+    assert f"cannot reach {server}" in err and "--replica" in err and "urllib3" not in err
