@@ -1,6 +1,7 @@
 """Object names given where diaObjectIds are expected: telling them apart from ids, and finding their ids.
 
-`query_object`, `query_sources`, `query_forced_photometry` and `get_lightcurve` take names
+`~astroquery_fink.FinkClass.query_object`, `~astroquery_fink.FinkClass.query_sources`,
+`~astroquery_fink.FinkClass.query_forced_photometry` and `~astroquery_fink.FinkClass.get_lightcurve` take names
 ("SN 2026bqe", "2026bqe", "AT 2026abc", a SIMBAD name such as "LEDA 1258009") besides ids, alone
 or mixed in a list. Any string with a letter in it is a name; a diaObjectId has digits only.
 
@@ -16,7 +17,7 @@ Each name goes through these steps, stopping at the first resolver whose positio
    then with the other prefix.
 2. SIMBAD (``resolver="simbad"``, through CDS Sesame), for every name TNS did not place on an
    object: the position ``jradeg``, ``jdedeg``.
-3. A cone search (``/api/v1/conesearch``) of `MATCH_RADIUS` around the position: the
+3. A cone search (``/api/v1/conesearch``) of ``MATCH_RADIUS`` (1.5 arcsec) around the position: the
    ``diaObjectId`` of every object there, nearest first.
 
 A name that no step turns into ids raises `~astroquery_fink.exceptions.NameResolutionError` (an
