@@ -85,20 +85,23 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-__all__ = ["Fink", "FinkClass", "Conf", "conf", "__version__"]
+__all__ = ["Fink", "FinkClass", "Conf", "conf", "plot_cutouts", "__version__"]
 
 # ``Fink`` and ``FinkClass`` are imported from `astroquery_fink.core` on first access (PEP 562):
 # ``import astroquery_fink`` then costs no more than astropy's configuration, and processes that
 # only need ``conf`` or the replica (``python -m astroquery_fink.testing``) never load the client
 # and astroquery.query (pyvo, most of astropy). ``from astroquery_fink import Fink`` works as before.
-_LAZY = ("Fink", "FinkClass")
+# ``plot_cutouts`` comes the same way from `astroquery_fink.stamps` (which imports matplotlib only when it draws).
+_LAZY = {"Fink": "core", "FinkClass": "core", "plot_cutouts": "stamps"}
 
 
 def __getattr__(name):
     if name in _LAZY:
-        from . import core  # an import statement, so that python -X importtime reports it
+        from importlib import import_module  # python -X importtime reports the module it imports
 
-        globals().update((lazy, getattr(core, lazy)) for lazy in _LAZY)  # next time, plain attributes
+        module = import_module(f".{_LAZY[name]}", __name__)
+        # next time, plain attributes
+        globals().update((lazy, getattr(module, lazy)) for lazy, source in _LAZY.items() if source == _LAZY[name])
         return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

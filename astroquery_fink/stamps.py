@@ -254,7 +254,7 @@ def _draw_compass(ax, celestial, shape):
     # pixel centres are integers, so the image's edges are at -0.5 and n - 0.5
     origin = np.array([0.9 * nx - reach * max(0.0, *dx), 0.1 * ny - reach * min(0.0, *dy)]) - 0.5
     for label, direction in directions.items():
-        ax.annotate("", xy=origin + length * direction, xytext=origin, xycoords="data",
+        ax.annotate("", xy=origin + length * direction, xytext=origin, xycoords="data", gid=f"compass-{label}",
                     arrowprops={"arrowstyle": "->", "color": _COMPASS_COLOR, "linewidth": 1.5})
         ax.text(*(origin + reach * direction), label, color=_COMPASS_COLOR, ha="center", va="center",
-                fontweight="bold", gid=f"compass-{label}")
+                fontweight="bold")
