@@ -160,10 +160,7 @@ def _fetch(dia_source_id, client):
     """The three FITS stamps of an alert, one request each: the server's ``All`` gives no FITS."""
     if client is None:
         from .core import Fink as client
-    # every payload is built (and so checked) before the first request
-    for kind in STAMP_KINDS:
-        client.get_cutouts(dia_source_id, kind=kind, get_query_payload=True)
-    hduls = {}
+    hduls = {}  # get_cutouts checks the id before the first request
     for kind in STAMP_KINDS:
         hdul = client.get_cutouts(dia_source_id, kind=kind)
         if not len(hdul):  # an unknown id: get_cutouts has warned; the other stamps would be empty too

@@ -121,6 +121,15 @@ def test_stamps_already_fetched_need_no_request(plt, replica, fink_replica, orac
             assert_same_wcs(ax.wcs, oracle[kind].header)
 
 
+def test_each_panel_has_the_wcs_and_pixels_of_its_own_stamp(plt):
+    # the replica's three stamps share one WCS: here each kind has its own centre, scale and pixels
+    stamps = [handmade([[-SCALE * (i + 1), 0], [0, SCALE]], dec=-30.0 + i) for i in range(3)]
+    fig = plot_cutouts(stamps)
+    for ax, stamp in zip(image_axes(fig), stamps, strict=True):
+        assert_same_wcs(ax.wcs, stamp[0].header)
+        np.testing.assert_array_equal(ax.images[0].get_array(), stamp[0].data)
+
+
 def test_the_image_is_the_first_hdu_with_2d_data(plt, oracle):
     first = fits.HDUList([fits.PrimaryHDU(), oracle["Science"], fits.ImageHDU(np.ones((30, 30)))])
     fig = plot_cutouts([first, first, first])
@@ -169,10 +178,11 @@ SCALE = 0.2 / 3600  # degrees per pixel
 
 
 def handmade(cd, shape=(30, 30), dec=-30.0):
+    """A stamp of random pixels on a TAN projection with the given CD matrix, centred at (54.4, dec)."""
     header = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRPIX1": 15.5, "CRPIX2": 15.5,
                           "CRVAL1": 54.4, "CRVAL2": dec, "CD1_1": cd[0][0], "CD1_2": cd[0][1],
                           "CD2_1": cd[1][0], "CD2_2": cd[1][1]})
-    data = np.random.default_rng(1).normal(size=shape)
+    data = np.random.default_rng(round(dec * 1000) % 2**32).normal(size=shape)
     return fits.HDUList([fits.ImageHDU(data, header)])
 
 
