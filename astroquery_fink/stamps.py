@@ -115,8 +115,10 @@ def plot_cutouts(stamps, *, client=None, fig=None, interval=None, stretch=None, 
 
     images = {kind: _image_hdu(hdul, kind) for kind, hdul in hduls.items()}
     fig = plt.figure(figsize=(11, 4), layout="constrained") if fig is None else fig
-    panels = [_draw(fig, index, kind, hdu, interval, stretch, cmap, compass)
-              for index, (kind, hdu) in enumerate(images.items())]
+    panels = []
+    for index, (kind, hdu) in enumerate(images.items()):
+        left = panels[0][0] if panels else None
+        panels.append(_draw(fig, index, kind, hdu, interval, stretch, cmap, compass, left))
     if colorbar:
         for (ax, picture), hdu in zip(panels, images.values(), strict=True):
             bar = fig.colorbar(picture, ax=ax, location="bottom", shrink=0.8)
@@ -201,7 +203,7 @@ def _image_hdu(hdul, kind):
     raise InvalidQueryError(f"the {kind} HDUList holds no 2-D image ({len(hdul)} HDUs).")
 
 
-def _draw(fig, index, kind, hdu, interval, stretch, cmap, compass):
+def _draw(fig, index, kind, hdu, interval, stretch, cmap, compass, left):
     """One panel: the stamp on its WCS, scaled by ``interval`` and ``stretch``; returns (axes, image)."""
     from astropy.visualization import ImageNormalize
     from astropy.wcs import WCS
@@ -215,19 +217,31 @@ def _draw(fig, index, kind, hdu, interval, stretch, cmap, compass):
     picture = ax.imshow(data, origin="lower", cmap=cmap, norm=ImageNormalize(data, interval=interval, stretch=stretch))
     ax.set_title(kind)
     if wcs.has_celestial:
-        _label_sky_axes(ax, first=index == 0)
+        _label_sky_axes(ax, left)
         if compass:
             _draw_compass(ax, wcs.celestial, data.shape)
     return ax, picture
 
 
-def _label_sky_axes(ax, *, first):
-    """Few ticks (a stamp spans seconds of arc), and the axis names once, on the first panel."""
+def _label_sky_axes(ax, left):
+    """
+    Few ticks (a stamp spans seconds of arc), the axis names on the first panel (``left`` None).
+
+    The declinations are written once, left of the first panel, when a panel has the same pixel
+    grid on the sky as that one (alert templates are resampled to the science image's): repeated
+    between the panels they would crowd each other.
+    """
+    from astropy.wcs import WCSCOMPARE_ANCILLARY
+
     ra, dec = ax.coords[0], ax.coords[1]
     ra.set_ticks(number=3)
     dec.set_ticks(number=3)
     ra.set_axislabel("RA")
-    dec.set_axislabel("Dec" if first else "")
+    if left is None:
+        dec.set_axislabel("Dec")
+    elif (ax.images[0].get_array().shape == left.images[0].get_array().shape
+          and ax.wcs.wcs.compare(left.wcs.wcs, cmp=WCSCOMPARE_ANCILLARY, tolerance=1e-10)):
+        dec.set_ticklabel_visible(False)
 
 
 def _draw_compass(ax, celestial, shape):

@@ -77,6 +77,10 @@ def test_three_wcs_panels_from_a_source_id_in_three_requests(plt, replica, repli
                                         for kind in KINDS]
     assert len(fig.axes) == 3  # no colour bar by default
     assert fig.get_suptitle() == f"diaSource {SOURCE}"
+    # the replica's three stamps share one frame: declinations written left of the first panel only
+    assert [ax.coords[1].get_ticklabel_visible() for ax in image_axes(fig)] == [True, False, False]
+    assert fig.axes[0].coords[1].get_axislabel() == "Dec"
+    assert [ax.coords[0].get_axislabel() for ax in image_axes(fig)] == ["RA"] * 3
     for ax, kind in zip(image_axes(fig), KINDS, strict=True):
         assert isinstance(ax, WCSAxes)
         assert ax.get_title() == kind
@@ -125,6 +129,7 @@ def test_each_panel_has_the_wcs_and_pixels_of_its_own_stamp(plt):
     # the replica's three stamps share one WCS: here each kind has its own centre, scale and pixels
     stamps = [handmade([[-SCALE * (i + 1), 0], [0, SCALE]], dec=-30.0 + i) for i in range(3)]
     fig = plot_cutouts(stamps)
+    assert [ax.coords[1].get_ticklabel_visible() for ax in image_axes(fig)] == [True, True, True]
     for ax, stamp in zip(image_axes(fig), stamps, strict=True):
         assert_same_wcs(ax.wcs, stamp[0].header)
         np.testing.assert_array_equal(ax.images[0].get_array(), stamp[0].data)
