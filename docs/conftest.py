@@ -39,7 +39,8 @@ VIZIER_STAND_IN = Path(__file__).resolve().parents[1] / "tests" / "data" / "vizi
 
 # make_lightcurve_figure.py (draws fink/lightcurve.png) and check_layout.py (looks for clipped content in
 # the built pages) are scripts, not modules to import
-collect_ignore = ["conf.py", "make_lightcurve_figure.py", "check_layout.py", "check_cli_examples.py", "_build", "api"]
+collect_ignore = ["conf.py", "make_lightcurve_figure.py", "check_layout.py", "check_cli_examples.py", "_build", "api",
+                  "make_cutouts_figure.py"]  # a script too: it draws fink/cutouts.png
 
 def _docs_server(request):
     """Base URL the pages' examples query, or None for conf.server as configured (live)."""
