@@ -55,7 +55,7 @@ def plot_cutouts(stamps, *, client=None, fig=None, interval=None, stretch=None, 
     colorbar : bool
         Put a colour bar, in the unit of the stamp (``BUNIT``, nJy for alerts), under each panel.
     compass : bool
-        Draw arrows pointing north (N) and east (E) in the lower left corner of each panel.
+        Draw arrows pointing north (N) and east (E) in a lower corner of each panel.
     title : str, optional
         Title of the figure; by default ``"diaSource <id>"`` when ``stamps`` is an id, none otherwise.
 
