@@ -462,7 +462,9 @@ def plot_lightcurve(table, ax=None, *, y="flux", bands=None):
     One colour and symbol per band (the Rubin style guide's, `BAND_COLORS` and
     `BAND_MARKERS`), error bars, detections as filled markers and forced photometry as small
     open, translucent ones; time in MJD (TAI) on x. One errorbar container per band and kind,
-    labelled ``"<band> detection"`` or ``"<band> forced"``.
+    labelled ``"<band> detection"`` or ``"<band> forced"``. In magnitude, the upper limits
+    (``upper_limit`` True) are open downward triangles in the band's colour at ``mag_limit``,
+    without error bar: one line per band, labelled ``"<band> upper limit"``.
 
     Parameters
     ----------
@@ -471,8 +473,10 @@ def plot_lightcurve(table, ax=None, *, y="flux", bands=None):
     ax : `matplotlib.axes.Axes`, optional
         Where to draw; the current axes (``plt.gca()``) by default.
     y : {"flux", "mag"}
-        Draw ``r:psfFlux`` (nJy, with a line at zero) or the AB magnitude ``mag`` (axis
-        inverted, bright up; points without a magnitude, i.e. with a flux ≤ 0, are left out).
+        Draw the flux the light curve was made from (``meta["flux_columns"]``, ``r:psfFlux``
+        for a table without it; nJy, with a line at zero; every measured flux, upper limits
+        included) or the AB magnitude ``mag`` (axis inverted, bright up; points without a
+        magnitude, i.e. with a flux ≤ 0, are left out, and upper limits drawn as such).
     bands : str or list of str, optional
         Bands to draw, e.g. ``"gri"``; all by default.
 
@@ -487,6 +491,11 @@ def plot_lightcurve(table, ax=None, *, y="flux", bands=None):
     ValueError
         If ``y`` is not ``"flux"`` or ``"mag"``, the table is not a merged light curve, or it
         holds several objects.
+
+    Notes
+    -----
+    Rows kept by ``keep_withdrawn=True`` are drawn like the others: leave them out first,
+    ``lc[~lc["withdrawn"]]``.
 
     Examples
     --------
@@ -503,6 +512,10 @@ def plot_lightcurve(table, ax=None, *, y="flux", bands=None):
             x, values, errors = _points(table, band, kind, y)
             if len(x):
                 ax.errorbar(x, values, yerr=errors, label=f"{band} {kind}", **_style(band, kind))
+        if y == "mag":
+            x, limits = _limits(table, band)
+            if len(x):
+                ax.plot(x, limits, label=f"{band} upper limit", **_limit_style(band))
     _dress_axes(ax, table, y)
     return ax
 
@@ -535,15 +548,33 @@ def _bands_to_draw(table, bands):
     return sorted(wanted, key=lambda band: ("ugrizy".find(band) if band in BAND_COLORS else 6, band))
 
 
+def _flux_names(table):
+    """The flux column and its error of a light curve: those it was made from, r:psfFlux for an older table."""
+    return tuple(table.meta.get("flux_columns", FLUX_COLUMNS["difference"]))
+
+
+def _rows(table, band, *names):
+    """The rows of one band that have a time and a value in each of ``names``."""
+    rows = np.ma.filled(np.ma.asarray(table["r:band"]), "") == band
+    for name in ("r:midpointMjdTai", *names):
+        rows &= ~np.ma.getmaskarray(table[name])
+    return rows
+
+
 def _points(table, band, kind, y):
     """x (MJD, TAI), y and y errors of the rows of one band and kind that have a time and a value of ``y``."""
-    value_name, error_name = ("r:psfFlux", "r:psfFluxErr") if y == "flux" else ("mag", "mag_err")
-    values = np.ma.asarray(table[value_name], dtype=float)
-    mjd = np.ma.asarray(table["r:midpointMjdTai"], dtype=float)
-    rows = ((np.ma.filled(np.ma.asarray(table["r:band"]), "") == band) & (np.asarray(table["kind"]) == kind)
-            & ~np.ma.getmaskarray(values) & ~np.ma.getmaskarray(mjd))
-    errors = np.ma.filled(np.ma.asarray(table[error_name], dtype=float)[rows], np.nan)
-    return mjd[rows].filled(np.nan), values[rows].filled(np.nan), errors
+    value_name, error_name = _flux_names(table) if y == "flux" else ("mag", "mag_err")
+    rows = _rows(table, band, value_name) & (np.asarray(table["kind"]) == kind)
+    return (_as_floats(table["r:midpointMjdTai"])[rows], _as_floats(table[value_name])[rows],
+            _as_floats(table[error_name])[rows])
+
+
+def _limits(table, band):
+    """x (MJD, TAI) and limiting magnitude of the upper limits of one band (none in a table without limits)."""
+    if "upper_limit" not in table.colnames:
+        return np.array([]), np.array([])
+    rows = _rows(table, band, "mag_limit") & np.asarray(table["upper_limit"], dtype=bool)
+    return _as_floats(table["r:midpointMjdTai"])[rows], _as_floats(table["mag_limit"])[rows]
 
 
 def _style(band, kind):
@@ -555,15 +586,25 @@ def _style(band, kind):
     return {**style, "markersize": 4, "markerfacecolor": "none", "elinewidth": 0.6, "alpha": 0.5, "zorder": 2}
 
 
+def _limit_style(band):
+    """plot keywords of an upper limit: an open downward triangle (fainter than this) in the band's colour,
+    larger and more opaque than a forced point, and without error bar."""
+    color = BAND_COLORS.get(band, _OTHER_BAND_COLOR)
+    return {"color": color, "marker": "v", "markersize": 7, "markerfacecolor": "none", "markeredgewidth": 1.2,
+            "linestyle": "none", "alpha": 0.8, "zorder": 2}
+
+
 def _dress_axes(ax, table, y):
     """Axis labels, the magnitude axis bright side up, the zero-flux line, a title and the legend."""
     ax.set_xlabel("MJD (TAI) [d]")
+    flux_name = _flux_names(table)[0]
+    flux_kind = table.meta.get("flux", "difference")
     if y == "mag":
-        ax.set_ylabel("AB magnitude of the difference flux [mag]")
+        ax.set_ylabel(f"AB magnitude of the {flux_kind} flux [mag]")
         if not ax.yaxis_inverted():  # invert once, even when drawing twice on the same axes
             ax.invert_yaxis()
     else:
-        ax.set_ylabel(f"PSF difference flux [{table['r:psfFlux'].unit or u.nJy}]")
+        ax.set_ylabel(f"PSF {flux_kind} flux [{table[flux_name].unit or u.nJy}]")
         ax.axhline(0.0, color="0.75", linewidth=0.8, zorder=1)
     objects = np.ma.compressed(np.ma.asarray(table["r:diaObjectId"]))
     if len(objects) and not ax.get_title():
