@@ -203,36 +203,26 @@ def merge_lightcurve(sources, forced=None, *, flux="difference", limit_sigma=DEF
     problem = lightcurve_option_error(flux, limit_sigma, min_reliability)
     if problem:
         raise ValueError(problem)
-    value_name, error_name = FLUX_COLUMNS[flux]
     _check_inputs(sources, forced, flux, min_reliability)
-    parts = [_part(sources, "sources", "detection", DETECTION_COLUMNS + (value_name, error_name))]
-    if forced is not None:
-        parts.append(_part(forced, "fp", "forced", FORCED_COLUMNS + (value_name, error_name)))
-    names = _column_order(parts)
-    table = Table([_stack(name, parts) for name in names], copy=False)
-    if "r:diaForcedSourceId" not in table.colnames:  # without forced photometry, the same columns still
-        table.add_column(_absent_column("fp", "r:diaForcedSourceId", len(table)))
+    table = _stacked(sources, forced, FLUX_COLUMNS[flux])
     table.add_column(_time_column(table["r:midpointMjdTai"]), name="time")
-    limit = _upper_limits(table, value_name, error_name, float(limit_sigma))
-    table.add_columns(_magnitude_columns(table[value_name], table[error_name], limit, flux))
-    table.add_columns(_limit_columns(table[error_name], limit, float(limit_sigma), flux))
+    _add_photometry(table, flux, float(limit_sigma))
     withdrawn = _withdrawn_rows(table)
     low_reliability = _low_reliability_rows(table, min_reliability)
     if keep_withdrawn:
-        table["withdrawn"] = Column(withdrawn, description=(
-            "True where Rubin withdrew the measurement (r:timeWithdrawnMjdTai is set): do not use it."),
-                                    meta={"ucd": "meta.code.qual"})
-    drop = low_reliability | (withdrawn & (not keep_withdrawn))
+        table["withdrawn"] = Column(withdrawn, meta={"ucd": "meta.code.qual"}, description=(
+            "True where Rubin withdrew the measurement (r:timeWithdrawnMjdTai is set): do not use it."))
     table = table[_lightcurve_order(table.colnames, flux)]
     table.meta["detections"] = dict(sources.meta)
     if forced is not None:
         table.meta["forced"] = dict(forced.meta)
     table.meta.update({
-        "flux": flux, "flux_columns": [value_name, error_name], "limit_sigma": float(limit_sigma),
+        "flux": flux, "flux_columns": list(FLUX_COLUMNS[flux]), "limit_sigma": float(limit_sigma),
         "min_reliability": min_reliability,
         "dropped": {"withdrawn": 0 if keep_withdrawn else int(withdrawn.sum()),
                     "low_reliability": int(low_reliability.sum())},
     })
+    drop = low_reliability | (withdrawn & (not keep_withdrawn))
     order = _time_order(table["r:midpointMjdTai"])
     return table[order[~drop[order]]]
 
@@ -247,17 +237,19 @@ def lightcurve_option_error(flux, limit_sigma, min_reliability, forced=False):
     """
     if not isinstance(flux, str) or flux not in FLUX_COLUMNS:
         return f"flux must be one of {list(FLUX_COLUMNS)}, got {flux!r}."
-    if isinstance(limit_sigma, bool) or not isinstance(limit_sigma, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(limit_sigma) or limit_sigma <= 0:
+    if not _is_number(limit_sigma) or not np.isfinite(limit_sigma) or limit_sigma <= 0:
         return f"limit_sigma must be a positive number (Rubin's threshold is 5), got {limit_sigma!r}."
-    if min_reliability is not None and (
-            isinstance(min_reliability, bool) or not isinstance(min_reliability, (int, float, np.integer, np.floating))
-            or not 0 <= min_reliability <= 1):
+    if min_reliability is not None and not (_is_number(min_reliability) and 0 <= min_reliability <= 1):
         return f"min_reliability must be a number from 0 to 1, or None, got {min_reliability!r}."
     if forced and flux not in ENDPOINT_FLUXES["fp"]:
         return (f"flux={flux!r} cannot be used with forced photometry: Rubin's forced photometry (/api/v1/fp) "
                 f"measures no {flux} flux; ask for the detections alone (forced=False).")
     return None
+
+
+def _is_number(value):
+    """True for an int or a float (NumPy's too), not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _check_inputs(sources, forced, flux, min_reliability):
@@ -283,6 +275,25 @@ def _check_inputs(sources, forced, flux, min_reliability):
         raise ValueError("sources looks like forced photometry (it has r:diaForcedSourceId): pass it as forced=.")
     if min_reliability is not None and "r:reliability" not in sources.colnames:
         raise ValueError("min_reliability needs the detections' r:reliability column, which sources lacks.")
+
+
+def _stacked(sources, forced, flux_columns):
+    """The rows of both inputs in one table (input order), with every light-curve column, absent ones masked."""
+    parts = [_part(sources, "sources", "detection", DETECTION_COLUMNS + flux_columns)]
+    if forced is not None:
+        parts.append(_part(forced, "fp", "forced", FORCED_COLUMNS + flux_columns))
+    table = Table([_stack(name, parts) for name in _column_order(parts)], copy=False)
+    if "r:diaForcedSourceId" not in table.colnames:  # without forced photometry, the same columns still
+        table.add_column(_absent_column("fp", "r:diaForcedSourceId", len(table)))
+    return table
+
+
+def _add_photometry(table, flux, limit_sigma):
+    """Add ``mag``, ``mag_err``, ``upper_limit`` and ``mag_limit``, from the chosen flux and its error."""
+    value, error = table[FLUX_COLUMNS[flux][0]], table[FLUX_COLUMNS[flux][1]]
+    limit = _upper_limits(table, value, error, limit_sigma)
+    table.add_columns(_magnitude_columns(value, error, limit, flux))
+    table.add_columns(_limit_columns(error, limit, limit_sigma, flux))
 
 
 def _part(table, endpoint, kind, core):
@@ -360,9 +371,9 @@ def _time_column(mjd):
     return time
 
 
-def _upper_limits(table, value_name, error_name, limit_sigma):
+def _upper_limits(table, flux, flux_err, limit_sigma):
     """True for the forced rows whose flux is known and below ``limit_sigma`` times its (known, positive) error."""
-    values, errors = _as_njy(table[value_name]), _as_njy(table[error_name])
+    values, errors = _as_njy(flux), _as_njy(flux_err)
     known = np.isfinite(values) & np.isfinite(errors) & (np.nan_to_num(errors, nan=0.0) > 0)
     below = np.nan_to_num(values, nan=np.inf) < limit_sigma * np.nan_to_num(errors, nan=0.0)
     return (np.asarray(table["kind"]) == "forced") & known & below
