@@ -344,7 +344,10 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per measurement, oldest first, with ``kind`` ``"detection"`` or ``"forced"``.
+            One row per measurement, oldest first, with ``kind`` ``"detection"`` or ``"forced"``;
+            withdrawn rows and, with ``min_reliability``, unreliable detections left out.
+            ``meta["flux"]``, ``meta["flux_columns"]``, ``meta["limit_sigma"]`` and
+            ``meta["dropped"]`` (rows left out, by reason) say how it was made.
 
         Warns
         -----
@@ -367,8 +370,8 @@ class FinkClass(BaseQuery):
         ['detection', 'forced']
         >>> lc["time"].scale, lc["mag"].unit  # doctest: +REMOTE_DATA
         ('tai', Unit("mag(AB)"))
-        >>> int(lc["upper_limit"].sum())  # forced points below 5 sigma  # doctest: +REMOTE_DATA
-        4
+        >>> int(lc["upper_limit"].sum()), lc.meta["dropped"]  # doctest: +REMOTE_DATA
+        (4, {'withdrawn': 0, 'low_reliability': 0})
         >>> science = Fink.get_lightcurve(313761043604045880, flux="science")  # doctest: +REMOTE_DATA
         >>> science.meta["flux_columns"]  # doctest: +REMOTE_DATA
         ['r:scienceFlux', 'r:scienceFluxErr']
