@@ -17,7 +17,6 @@ __all__ = [
     "FORCED_COLUMNS",
     "BAND_COLORS",
     "BAND_MARKERS",
-    "lightcurve_option_error",
     "merge_lightcurve",
     "plot_lightcurve",
 ]
@@ -234,6 +233,14 @@ def lightcurve_option_error(flux, limit_sigma, min_reliability, forced=False):
     `merge_lightcurve` raises it as a `ValueError`, `~astroquery_fink.FinkClass.get_lightcurve`
     as an `~astroquery.exceptions.InvalidQueryError` before any request. ``forced`` says
     whether forced photometry is asked for too (it has no template flux).
+
+    Examples
+    --------
+    >>> from astroquery_fink.lightcurve import lightcurve_option_error
+    >>> lightcurve_option_error("science", 5, None) is None
+    True
+    >>> lightcurve_option_error("template", 5, None, forced=True)  # doctest: +ELLIPSIS
+    "flux='template' cannot be used with forced photometry: ... (forced=False)."
     """
     if not isinstance(flux, str) or flux not in FLUX_COLUMNS:
         return f"flux must be one of {list(FLUX_COLUMNS)}, got {flux!r}."
