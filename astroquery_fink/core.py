@@ -13,7 +13,14 @@ from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .exceptions import BatchInterrupted, IncompleteResultError
-from .lightcurve import DETECTION_COLUMNS, FORCED_COLUMNS, merge_lightcurve
+from .lightcurve import (
+    DEFAULT_LIMIT_SIGMA,
+    DETECTION_COLUMNS,
+    FLUX_COLUMNS,
+    FORCED_COLUMNS,
+    lightcurve_option_error,
+    merge_lightcurve,
+)
 from .names import first_resolver_payloads, parse_targets, record, resolve_targets
 from .payload import (
     check_columns,
@@ -280,16 +287,17 @@ class FinkClass(BaseQuery):
                               get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
-    def get_lightcurve(self, dia_object_id, *, forced=True, columns=None, output_format="votable", cache=False,
-                       verbose=True, on_error="raise"):
+    def get_lightcurve(self, dia_object_id, *, forced=True, flux="difference", limit_sigma=DEFAULT_LIMIT_SIGMA,
+                       keep_withdrawn=False, min_reliability=None, columns=None, output_format="votable",
+                       cache=False, verbose=True, on_error="raise"):
         """
-        Get the light curve of objects: detections and forced photometry in one table, with AB magnitudes.
+        Get the light curve of objects: detections and forced photometry in one table, with AB magnitudes and limits.
 
         Runs `query_sources` for the light-curve columns only and, if ``forced``,
         `query_forced_photometry`, then merges them with
         `~astroquery_fink.lightcurve.merge_lightcurve` (see it for the columns: ``kind``,
-        ``time``, ``mag``, ``mag_err``, ...). Draw it with
-        `~astroquery_fink.lightcurve.plot_lightcurve`.
+        ``time``, ``mag``, ``mag_err``, ``upper_limit``, ``mag_limit``, the quality columns...,
+        and for the formulas). Draw it with `~astroquery_fink.lightcurve.plot_lightcurve`.
 
         Parameters
         ----------
@@ -304,10 +312,31 @@ class FinkClass(BaseQuery):
         forced : bool
             Add the forced photometry (``/api/v1/fp``), which also measures the object when it
             was not detected; `False` gives the detections only.
+        flux : {"difference", "science", "template"}
+            The flux ``mag`` and the upper limits come from: ``"difference"`` (Rubin's
+            ``psfFlux``, on the difference image: the transient without its host; the default,
+            as in earlier versions), ``"science"`` (``scienceFlux``, forced on the science
+            image: the total brightness, what Fink's portal shows by default) or ``"template"``
+            (``templateFlux``; detections only, so with ``forced=False``: Rubin's forced
+            photometry measures no template flux). The flux used is in ``meta["flux"]`` and in
+            the descriptions of ``mag`` and ``mag_limit``.
+        limit_sigma : float
+            A forced flux below ``limit_sigma`` times its error is an upper limit
+            (``upper_limit`` True, ``mag`` masked, ``mag_limit`` =
+            ``-2.5 log10(limit_sigma * error / 3631 Jy)``); 5, Rubin's detection threshold, by default.
+        keep_withdrawn : bool
+            Keep the measurements Rubin withdrew (``r:timeWithdrawnMjdTai`` set), flagged by a
+            ``withdrawn`` column; by default they are left out and counted in
+            ``meta["dropped"]["withdrawn"]``.
+        min_reliability : float, optional
+            Leave out the detections whose ``r:reliability`` (0 to 1) is below this value or
+            unknown (counted in ``meta["dropped"]["low_reliability"]``); forced points, which
+            have no reliability, are kept. Fink advises not to use ``reliability`` blindly yet.
         columns : str or list of str, optional
-            More detection columns, e.g. ``["r:snr", "r:reliability"]``. Those that
+            More detection columns, e.g. ``["r:extendedness", "r:visit"]``. Those that
             ``/api/v1/fp`` serves too (``r:visit``, ``r:scienceFlux``, ...) are asked of it as
-            well; the others are masked in forced rows.
+            well; the others are masked in forced rows. ``r:reliability``, ``r:snr`` and the four
+            pixel flags of `~astroquery_fink.lightcurve.QUALITY_COLUMNS` are always there.
         {{format_option}}
         {{cache_option}}
         {{split_options}}
@@ -315,7 +344,10 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per measurement, oldest first, with ``kind`` ``"detection"`` or ``"forced"``.
+            One row per measurement, oldest first, with ``kind`` ``"detection"`` or ``"forced"``;
+            withdrawn rows and, with ``min_reliability``, unreliable detections left out.
+            ``meta["flux"]``, ``meta["flux_columns"]``, ``meta["limit_sigma"]`` and
+            ``meta["dropped"]`` (rows left out, by reason) say how it was made.
 
         Warns
         -----
@@ -338,9 +370,19 @@ class FinkClass(BaseQuery):
         ['detection', 'forced']
         >>> lc["time"].scale, lc["mag"].unit  # doctest: +REMOTE_DATA
         ('tai', Unit("mag(AB)"))
+        >>> int(lc["upper_limit"].sum()), lc.meta["dropped"]  # doctest: +REMOTE_DATA
+        (4, {'withdrawn': 0, 'low_reliability': 0})
+        >>> science = Fink.get_lightcurve(313761043604045880, flux="science")  # doctest: +REMOTE_DATA
+        >>> science.meta["flux_columns"]  # doctest: +REMOTE_DATA
+        ['r:scienceFlux', 'r:scienceFluxErr']
         """
+        problem = lightcurve_option_error(flux, limit_sigma, min_reliability, forced=forced)
+        if problem:
+            raise InvalidQueryError(problem)
         targets = parse_targets(dia_object_id)  # once: an iterator given as ids serves both queries
         extra = [] if columns is None else normalize_columns(columns).split(",")
+        # the chosen flux, when not the difference one every light curve has
+        extra = [*FLUX_COLUMNS[flux], *extra] if flux != "difference" else extra
         options = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
         ids_payload("sources", targets.stand_in_ids(), output_format=output_format)  # checked before any request
         normalize_on_error(on_error)
@@ -349,13 +391,14 @@ class FinkClass(BaseQuery):
             # Many objects have detections and no forced photometry yet (or the reverse): only an
             # empty light curve as a whole is "no data", said once below.
             warnings.simplefilter("ignore", NoResultsWarning)
-            sources = self.query_sources(ids, columns=list(DETECTION_COLUMNS) + extra, **options)
+            sources = self.query_sources(ids, columns=list(dict.fromkeys([*DETECTION_COLUMNS, *extra])), **options)
             photometry = None
             if forced:
                 served = endpoint_columns("fp")  # ask /fp only what it knows: no InputWarning for r:snr
-                photometry = self.query_forced_photometry(
-                    ids, columns=list(FORCED_COLUMNS) + [name for name in extra if name in served], **options)
-        lightcurve = merge_lightcurve(sources, photometry)
+                asked = [*FORCED_COLUMNS, *(name for name in extra if name in served)]
+                photometry = self.query_forced_photometry(ids, columns=list(dict.fromkeys(asked)), **options)
+        lightcurve = merge_lightcurve(sources, photometry, flux=flux, limit_sigma=limit_sigma,
+                                      keep_withdrawn=keep_withdrawn, min_reliability=min_reliability)
         if len(lightcurve) == 0:
             results.warn_empty_lightcurve(ids, forced)
         return record(lightcurve, resolved)

@@ -8,7 +8,8 @@ The page shows the figure at the width of its text column, about 880 px at a win
 wide. The figure is drawn for that: 9 inches wide at 150 dots per inch (1350 px, sharp on
 high-density screens), so one point of font is about 1.35 px on the page, and the fonts are
 11 to 13 points (15 to 18 px there). The two panels are stacked, sharing the time axis, so that
-each one is as wide as the column, with one legend under them.
+each one is as wide as the column, with one legend under them. The magnitude panel shows the
+upper limits (forced points below 5 sigma) as open downward triangles.
 """
 from pathlib import Path
 
@@ -57,11 +58,24 @@ def main():
             axes.get_legend().remove()
             axes.grid(True, color="0.92", linewidth=0.8)
             axes.set_axisbelow(True)
-        # one legend for both panels, under them so that it hides no point and leaves them the width
-        figure.legend(*flux_axes.get_legend_handles_labels(), loc="outside lower center", ncols=5)
+        # one legend for both panels, under them so that it hides no point and leaves them the width;
+        # the upper limits are drawn in the magnitude panel only. Entries by band then kind: matplotlib
+        # fills the legend column by column, so that each column holds about one band.
+        legend = {}
+        for axes in (flux_axes, mag_axes):
+            for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
+                legend.setdefault(label, handle)
+        labels = sorted(legend, key=_legend_order)
+        figure.legend([legend[label] for label in labels], labels, loc="outside lower center", ncols=4)
         figure.savefig(OUTPUT, dpi=DPI)
         plt.close(figure)
     print(f"{OUTPUT}: {OUTPUT.stat().st_size / 1024:.0f} KiB, {len(lightcurve)} rows")
+
+
+def _legend_order(label):
+    """Sort key of a legend label such as "r upper limit": band in ugrizy order, then detection, forced, limit."""
+    band, kind = label.split(" ", 1)
+    return "ugrizy".find(band), ["detection", "forced", "upper limit"].index(kind)
 
 
 if __name__ == "__main__":

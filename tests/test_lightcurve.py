@@ -23,7 +23,9 @@ from .recorded import MANIFEST
 SOURCES_ID = 314003014107006318  # recorded sources (tests/data)
 FP_ID = 313761043604045880  # recorded forced photometry; on the replica it has both
 LEADING = ["r:diaObjectId", "time", "r:band", "kind", "r:psfFlux", "r:psfFluxErr", "mag", "mag_err",
-           "r:diaSourceId", "r:diaForcedSourceId", "r:midpointMjdTai", "r:ra", "r:dec"]
+           "upper_limit", "mag_limit", "r:diaSourceId", "r:diaForcedSourceId", "r:midpointMjdTai", "r:ra", "r:dec",
+           "r:reliability", "r:snr", "r:pixelFlags_bad", "r:pixelFlags_cr", "r:pixelFlags_saturatedCenter",
+           "r:pixelFlags_streakCenter", "r:timeWithdrawnMjdTai"]
 SOURCES_FILE = "sources_314003014107006318.xml"
 FP_FILE = "fp_313761043604045880.xml"
 
@@ -83,7 +85,7 @@ def test_merge_recorded_columns_units_descriptions(recorded):
     # the other columns of the recorded sources follow, masked in forced rows
     extras = [name for name in sources.colnames if name not in LEADING]
     assert lc.colnames[len(LEADING):] == extras + ["r:detector", "r:scienceFlux", "r:scienceFluxErr",
-                                                   "r:timeProcessedMjdTai", "r:timeWithdrawnMjdTai", "r:visit"]
+                                                   "r:timeProcessedMjdTai", "r:visit"]
     assert np.array_equal(np.ma.getmaskarray(lc["r:snr"]), lc["kind"] == "forced")
     for name in ("r:psfFlux", "r:psfFluxErr", "r:midpointMjdTai", "r:ra", "r:dec", "r:snr"):
         source_unit = sources[name].unit
@@ -275,10 +277,11 @@ def test_get_lightcurve_asks_only_light_curve_columns(client, server):
 
 def test_get_lightcurve_extra_columns_go_where_served(client, server):
     server.answer(SOURCES_FILE, FP_FILE)
-    client.get_lightcurve(SOURCES_ID, columns="r:snr,r:visit", output_format="votable")
+    client.get_lightcurve(SOURCES_ID, columns="r:extendedness,r:visit,r:snr", output_format="votable")
     sources_call, fp_call = server.calls
-    assert sources_call["json"]["columns"].split(",")[-2:] == ["r:snr", "r:visit"]
-    assert fp_call["json"]["columns"].split(",")[-1] == "r:visit"  # /fp has no r:snr
+    assert sources_call["json"]["columns"].split(",")[-2:] == ["r:extendedness", "r:visit"]  # r:snr asked once
+    assert sources_call["json"]["columns"].split(",").count("r:snr") == 1
+    assert fp_call["json"]["columns"].split(",")[-1] == "r:visit"  # /fp has no r:extendedness, no r:snr
 
 
 def test_get_lightcurve_without_forced_photometry(client, server):
@@ -338,7 +341,12 @@ def test_get_lightcurve_replica(fink_replica):
     assert np.all(np.diff(lc["time"].mjd) >= 0)
     flux = np.ma.filled(np.ma.asarray(lc["r:psfFlux"], dtype=float), np.nan)
     no_mag = np.ma.getmaskarray(lc["r:psfFlux"]) | ~(np.nan_to_num(flux, nan=-1.0) > 0)
-    assert np.array_equal(lc["mag"].mask, no_mag) and no_mag.sum() == 2  # one null, one negative flux
+    assert no_mag.sum() == 2  # one null, one negative flux
+    # the forced points below 5 sigma (one of them the negative flux) are limits, without magnitude
+    signal_to_noise = flux / np.ma.filled(np.ma.asarray(lc["r:psfFluxErr"], dtype=float), np.nan)
+    limits = (lc["kind"] == "forced") & (np.nan_to_num(signal_to_noise, nan=np.inf) < 5)
+    assert limits.sum() == 4 and np.array_equal(lc["upper_limit"], limits)
+    assert np.array_equal(lc["mag"].mask, no_mag | limits)
     assert set(lc.group_by("r:band").groups.keys["r:band"]) == set("ugrizy")
 
 
