@@ -19,7 +19,7 @@ from pathlib import Path
 import astropy.units as u
 import numpy as np
 from astropy.io.votable.exceptions import W03
-from astropy.table import Column, MaskedColumn, QTable, Table
+from astropy.table import MaskedColumn, QTable, Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
 
