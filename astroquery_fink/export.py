@@ -9,8 +9,10 @@ then warns, drops it or refuses the table; `write_lightcurve` converts what they
 instead (the conversions are listed in its docstring).
 
 `to_timeseries` and `to_qtable` give the same table as an `astropy.timeseries.TimeSeries` or a
-`~astropy.table.QTable`, without the warning astropy gives for a masked ``mag(AB)`` column.
+`~astropy.table.QTable`, without the warning astropy gives for a masked ``mag(AB)`` column
+(which it cannot make a masked quantity of).
 """
+import copy
 import json
 import re
 import warnings
@@ -21,7 +23,7 @@ import numpy as np
 from astropy.io.votable.exceptions import W03
 from astropy.table import MaskedColumn, QTable, Table
 from astropy.time import Time
-from astropy.utils.exceptions import AstropyUserWarning
+from astropy.utils.masked import Masked
 
 __all__ = ["EXPORT_FORMATS", "write_lightcurve", "to_timeseries", "to_qtable"]
 
@@ -116,11 +118,12 @@ def to_timeseries(lc):
     """
     The light curve as an `astropy.timeseries.TimeSeries`, whose time is the ``time`` column (TAI).
 
-    Every other column is kept, in order: with a unit as a `~astropy.units.Quantity` (a masked
-    one where values are masked), without one as a column; ``meta`` is copied. One exception,
-    because astropy's masked quantities cannot hold logarithmic units: a ``mag`` column with
-    masked values stays a `~astropy.table.MaskedColumn` with unit ``mag(AB)`` (where
-    ``QTable(lc)`` or ``TimeSeries(lc)`` would warn and do the same). ``lc`` is not changed.
+    Every other column is kept, in order, with its description and meta: with a unit as a
+    `~astropy.units.Quantity` (a masked one where values are masked; ``mag`` becomes a masked
+    `~astropy.units.Magnitude`, so ``ts["mag"].to(u.nJy)`` gives fluxes), without one as a
+    column; ``meta`` is copied. ``TimeSeries(lc)`` and ``QTable(lc)`` would instead warn that
+    they cannot make a quantity of the masked ``mag`` column, and again at every slice of the
+    result. ``lc`` is not changed.
 
     Rows keep their order (oldest first in a light curve); a table of several objects gives
     one time series with their rows interleaved: split it first
@@ -142,23 +145,24 @@ def to_timeseries(lc):
 
     Examples
     --------
+    >>> import astropy.units as u
     >>> from astropy.table import Table
     >>> from astroquery_fink.lightcurve import merge_lightcurve
     >>> from astroquery_fink.export import to_timeseries
     >>> lc = merge_lightcurve(Table({"r:midpointMjdTai": [61001.0, 61000.0], "r:band": ["g", "r"],
-    ...                              "r:psfFlux": [1000.0, -5.0], "r:psfFluxErr": [10.0, 2.0]}))
+    ...                              "r:psfFlux": [1000.0, -5.0] * u.nJy, "r:psfFluxErr": [10.0, 2.0] * u.nJy}))
     >>> ts = to_timeseries(lc)
-    >>> ts.time.scale, ts["mag"].unit, ts["mag"].mask.tolist()
-    ('tai', Unit("mag(AB)"), [True, False])
-    >>> ts["r:psfFlux"]
-    <Quantity [  -5., 1000.] nJy>
+    >>> ts.time.scale, ts["r:psfFlux"]
+    ('tai', <Quantity [  -5., 1000.] nJy>)
+    >>> ts["mag"], ts["mag"].to(u.nJy)
+    (<MaskedMagnitude [ ———, 23.9] mag(AB)>, <MaskedQuantity [  ———, 1000.] nJy>)
     """
     from astropy.timeseries import TimeSeries  # only here: the module is not needed to write files
 
     if "time" not in lc.colnames or not isinstance(lc["time"], Time):
         raise ValueError("to_timeseries needs the light curve's 'time' column (an astropy Time), "
                          "as merge_lightcurve and Fink.get_lightcurve give.")
-    series = TimeSeries(time=lc["time"], meta=dict(lc.meta))
+    series = TimeSeries(time=lc["time"], meta=copy.deepcopy(lc.meta))
     _add_columns(series, lc, [name for name in lc.colnames if name != "time"])
     return series
 
@@ -167,8 +171,8 @@ def to_qtable(lc):
     """
     The light curve as a `~astropy.table.QTable`: columns with a unit become quantities.
 
-    The same conversion as `to_timeseries` (and the same exception for a masked ``mag``
-    column), with ``time`` kept where it is. ``lc`` is not changed.
+    The same conversion as `to_timeseries` (a masked ``mag`` becomes a masked
+    `~astropy.units.Magnitude`), with ``time`` kept where it is. ``lc`` is not changed.
 
     Parameters
     ----------
@@ -185,30 +189,37 @@ def to_qtable(lc):
     >>> from astroquery_fink.export import to_qtable
     >>> lc = merge_lightcurve(Table({"r:midpointMjdTai": [61000.0], "r:band": ["g"],
     ...                              "r:psfFlux": [1000.0], "r:psfFluxErr": [10.0]}))
-    >>> to_qtable(lc)["mag_err"]
-    <Quantity [0.01085736] mag>
+    >>> to_qtable(lc)["mag"]
+    <MaskedMagnitude [23.9] mag(AB)>
     """
-    table = QTable(meta=dict(lc.meta))
+    table = QTable(meta=copy.deepcopy(lc.meta))
     _add_columns(table, lc, lc.colnames)
     return table
 
 
 def _add_columns(table, lc, names):
-    """
-    Add the columns ``names`` of ``lc`` to the QTable (or TimeSeries) ``table``.
-
-    A QTable turns a column with a unit into a quantity, and a masked column into a masked
-    quantity, which astropy cannot make with a logarithmic unit such as ``mag(AB)``: it then
-    keeps the masked column as it is, and warns. That outcome is the one wanted (mask and unit
-    kept), and documented in to_timeseries: its warning is silenced for those columns only.
-    """
+    """Add the columns ``names`` of ``lc`` to the QTable or TimeSeries ``table``: quantities where they have a unit."""
     for name in names:
         column = lc[name]
-        with warnings.catch_warnings():
-            if isinstance(column, MaskedColumn) and isinstance(column.unit, u.FunctionUnitBase):
-                warnings.filterwarnings("ignore", category=AstropyUserWarning,
-                                        message=f"column {re.escape(name)} has a unit but is kept as a MaskedColumn")
-            table.add_column(column, name=name, copy=True)
+        if isinstance(column, MaskedColumn) and isinstance(column.unit, u.FunctionUnitBase):
+            column = _masked_function_quantity(column)
+        table.add_column(column, name=name, copy=True)
+
+
+def _masked_function_quantity(column):
+    """
+    A masked column with a logarithmic unit (``mag(AB)``) as a masked `~astropy.units.Magnitude`.
+
+    A QTable makes a masked quantity of a masked column with ``Masked(Quantity)``, which refuses
+    logarithmic units: astropy then warns and keeps the column, and warns again at every slice
+    of the table. ``Masked(Magnitude)`` holds them: made here, the table takes it as it is.
+    """
+    quantity = u.Quantity(np.asarray(column.data.data), column.unit, subok=True)  # a Magnitude for mag(AB)
+    masked = Masked(quantity, mask=np.array(column.mask))
+    for attribute in ("name", "description", "format"):
+        setattr(masked.info, attribute, getattr(column.info, attribute))
+    masked.info.meta = dict(column.meta)
+    return masked
 
 
 def _format(path, format):
