@@ -12,7 +12,6 @@ instead (the conversions are listed in its docstring).
 `~astropy.table.QTable`, without the warning astropy gives for a masked ``mag(AB)`` column
 (which it cannot make a masked quantity of).
 """
-import copy
 import json
 import re
 import warnings
@@ -162,7 +161,7 @@ def to_timeseries(lc):
     if "time" not in lc.colnames or not isinstance(lc["time"], Time):
         raise ValueError("to_timeseries needs the light curve's 'time' column (an astropy Time), "
                          "as merge_lightcurve and Fink.get_lightcurve give.")
-    series = TimeSeries(time=lc["time"], meta=copy.deepcopy(lc.meta))
+    series = TimeSeries(time=lc["time"], meta=lc.meta)  # astropy copies it, deeply
     _add_columns(series, lc, [name for name in lc.colnames if name != "time"])
     return series
 
@@ -192,7 +191,7 @@ def to_qtable(lc):
     >>> to_qtable(lc)["mag"]
     <MaskedMagnitude [23.9] mag(AB)>
     """
-    table = QTable(meta=copy.deepcopy(lc.meta))
+    table = QTable(meta=lc.meta)  # astropy copies it, deeply
     _add_columns(table, lc, lc.colnames)
     return table
 
@@ -375,6 +374,7 @@ def _write_votable(table, times, path, overwrite):
             for field in element.fields:
                 if field.name in times:
                     field.ref = _TIMESYS_ID
-        for key, value in _flat_meta(table.meta).items():
-            element.infos.append(Info(name=str(key), value=str(value)))
+        # an INFO takes its ID from its name unless given one, which a column may have already
+        for number, (key, value) in enumerate(_flat_meta(table.meta).items()):
+            element.infos.append(Info(ID=f"lightcurve_meta_{number}", name=str(key), value=str(value)))
     votable.to_xml(str(path), tabledata_format="binary2")

@@ -219,14 +219,25 @@ def test_votable_masked_values_stay_masked(tmp_path):
     assert back["r:diaSourceId"].compressed().tolist() == [2**62 + 1, 2**62 + 2]  # exact 64-bit ids
 
 
-def test_masked_time_is_kept_masked(tmp_path):
+@pytest.mark.parametrize("format", sorted(EXPORT_FORMATS))
+def test_masked_time_is_kept_masked(tmp_path, format):
     lc = handmade_lc()
     lc["time"][1] = np.ma.masked
+    write_lightcurve(lc, tmp_path / ENDINGS[format])
+    back = read_back(tmp_path / ENDINGS[format], format)["time"]
+    assert np.asarray(back.mask).tolist() == [False, True, False, False, False]
+
+
+def test_votable_meta_and_columns_do_not_share_ids(tmp_path):
+    """A meta key named like a column must not give two elements the same XML ID (an invalid file)."""
+    lc = handmade_lc()
+    lc.meta["kind"] = "clash"
     write_lightcurve(lc, tmp_path / "lc.xml")
-    back = Table.read(tmp_path / "lc.xml", use_names_over_ids=True)
-    assert back["time"].mask.tolist() == [False, True, False, False, False]
-    write_lightcurve(lc, tmp_path / "lc.ecsv")
-    assert Table.read(tmp_path / "lc.ecsv")["time"].mask.tolist() == [False, True, False, False, False]
+    document = votable.parse(str(tmp_path / "lc.xml"), verify="exception")  # fails on a duplicate ID
+    table = document.get_first_table()
+    ids = [field.ID for field in table.fields] + [info.ID for info in table.infos]
+    assert len(ids) == len(set(ids))
+    assert {info.name: info.value for info in table.infos}["kind"] == "clash"
 
 
 # --- choosing the format, overwriting -------------------------------------------------
@@ -299,7 +310,9 @@ def test_to_timeseries_without_warnings(lc):
     measured = ~series["mag"].mask
     np.testing.assert_allclose(series["mag"].unmasked[measured].to_value(u.nJy),
                                np.ma.asarray(lc["r:psfFlux"])[measured].data, rtol=1e-12)
-    assert series.meta == lc.meta and series.meta is not lc.meta
+    assert series.meta == lc.meta
+    series.meta["detections"]["changed"] = True  # a copy: the light curve keeps its own
+    assert "changed" not in lc.meta["detections"]
     assert folded.colnames == ["time", "mag", "r:psfFlux"] and len(folded) == len(lc) - 1
     assert lc.colnames == before.colnames and isinstance(lc["time"], Time) and isinstance(lc["mag"], MaskedColumn)
 
