@@ -45,8 +45,9 @@ def write_lightcurve(lc, path, format=None, overwrite=False):
     """
     Write a light curve to ECSV, Parquet, FITS or VOTable, converting what the format cannot hold.
 
-    ``lc`` itself is never changed. What each format keeps, read back with
-    `astropy.table.Table.read`:
+    ``lc`` itself is never changed, and no format warns. What each format keeps, read back
+    with `astropy.table.Table.read` (the user guide's page "Saving and converting light
+    curves" shows each):
 
     - **ECSV** and **Parquet**: everything (``lc.write(path)`` does the same): the ``time``
       column as a `~astropy.time.Time` in TAI, units including ``mag(AB)``, masks of every
@@ -55,21 +56,20 @@ def write_lightcurve(lc, path, format=None, overwrite=False):
       gives the `~astropy.time.Time` back, in format ``jd``; without it the column holds the
       two parts of the Julian date). ``mag(AB)`` has no FITS unit: the magnitudes are written
       with unit ``mag``, and the column's ``meta["astropy_unit"]`` and description say
-      ``"mag(AB)"``. Masked
-      floats are NaN and masked integers a null value, both read back masked (so is a NaN
-      that was not masked); FITS has no
-      null for booleans, so a boolean column with masked values is written as 0/1 integers
-      (``uint8``) with its mask. Text comes back as bytes, as from any FITS table
-      (``t.convert_bytestring_to_unicode()``). Descriptions and UCDs are kept. Table ``meta`` entries become
-      header keywords (with their case); a dictionary or list is written as its
-      JSON text (``json.loads`` gives it back).
+      ``"mag(AB)"``. Masked floats are NaN and masked integers a null value, both read back
+      masked (so is a NaN that was not masked); FITS has no null for booleans, so a boolean
+      column with masked values is written as 0/1 integers (``uint8``) with its mask. Text
+      comes back as bytes, as from any FITS table (``t.convert_bytestring_to_unicode()``).
+      Descriptions and UCDs are kept. Table ``meta`` entries become header keywords (with
+      their case); a dictionary or list is written as its JSON text (``json.loads`` gives it
+      back).
     - **VOTable** (version 1.4, BINARY2 serialization, which has nulls for every type):
       ``time`` becomes a float column of MJD (unit ``d``, UCD ``time.epoch``) referring to a
       ``TIMESYS`` element that says TAI, so a VO tool knows the scale; astropy reads it as a
       float column (``Time(t["time"], format="mjd", scale="tai")`` restores it).
       ``mag(AB)`` is written as ``mag``, the description saying so (a VOTable FIELD has no
-      place for other meta). Masks of every type are kept. Column
-      names such as ``r:psfFlux`` are not valid XML identifiers: read the file with
+      place for other meta). Masks of every type are kept. Column names such as
+      ``r:psfFlux`` are not valid XML identifiers: read the file with
       ``Table.read(path, use_names_over_ids=True)`` to get them back. Table ``meta`` entries
       become ``INFO`` elements of the table (JSON text for a dictionary or list), which
       `astropy.io.votable.parse` shows and `~astropy.table.Table.read` does not.
@@ -94,15 +94,19 @@ def write_lightcurve(lc, path, format=None, overwrite=False):
 
     Examples
     --------
-    >>> from astropy.table import MaskedColumn, Table
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from astropy.table import Table
     >>> from astroquery_fink.lightcurve import merge_lightcurve
     >>> from astroquery_fink.export import write_lightcurve
     >>> lc = merge_lightcurve(Table({"r:midpointMjdTai": [61001.0, 61000.0], "r:band": ["g", "r"],
     ...                              "r:psfFlux": [1000.0, -5.0], "r:psfFluxErr": [10.0, 2.0]}))
-    >>> write_lightcurve(lc, "lc.xml")  # doctest: +SKIP
-    >>> back = Table.read("lc.xml", use_names_over_ids=True)  # doctest: +SKIP
-    >>> back["mag"].unit, back["mag"].meta["astropy_unit"]  # doctest: +SKIP
-    (Unit("mag"), 'mag(AB)')
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> write_lightcurve(lc, Path(folder.name) / "lc.fits")
+    >>> back = Table.read(Path(folder.name) / "lc.fits", astropy_native=True)
+    >>> back["time"].scale, back["mag"].unit, back["mag"].meta["astropy_unit"]
+    ('tai', Unit("mag"), 'mag(AB)')
+    >>> folder.cleanup()
     """
     chosen = _format(path, format)
     if chosen in ("ecsv", "parquet"):
@@ -321,7 +325,7 @@ def _described(column, note):
 def _flat_meta(meta, hierarch=False):
     """
     ``meta`` with every value a FITS header or a VOTable INFO can hold: numbers, booleans and
-    ASCII text stay; anything else (a dictionary, a list, ``None``, non-ASCII text) becomes
+    ASCII text stay; anything else (a dictionary, a list, ``None``, NaN, non-ASCII text) becomes
     its JSON text. With ``hierarch``, keys that are not FITS keywords (longer than 8
     characters, lower case) are marked HIERARCH: astropy would do it for long keys with a
     warning, and read short lower-case keys back in upper case.
@@ -339,8 +343,10 @@ def _flat_meta(meta, hierarch=False):
 
 def _plain(value):
     """Whether a FITS header keyword or a VOTable INFO value holds ``value`` as it is."""
-    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
         return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isfinite(value))  # a FITS header refuses NaN and infinities
     return isinstance(value, str) and value.isascii() and value.isprintable()
 
 

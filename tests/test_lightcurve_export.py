@@ -179,8 +179,11 @@ def test_fits_masked_boolean_becomes_masked_integers(tmp_path):
 
 def test_fits_meta_is_in_the_header(tmp_path):
     lc = handmade_lc()
+    lc.meta.update({"no_limit": float("nan"), "unset": None, "SHORT": 1})
     write_lightcurve(lc, tmp_path / "lc.fits")
     meta = Table.read(tmp_path / "lc.fits").meta
+    assert json.loads(meta["no_limit"]) != json.loads(meta["no_limit"])  # NaN, as JSON text
+    assert json.loads(meta["unset"]) is None and meta["SHORT"] == 1
     assert json.loads(meta["detections"]) == lc.meta["detections"]
     assert meta["flux"] == "difference" and meta["n_sigma"] == 5.0 and meta["withdrawn"] == 0
     assert json.loads(meta["note"]) == "café"  # FITS headers hold ASCII only
