@@ -174,8 +174,9 @@ def merge_lightcurve(sources, forced=None, *, flux="difference", limit_sigma=DEF
     it wrong); the row then has ``r:timeWithdrawnMjdTai``. An input without that column has no
     withdrawn row.
 
-    ``mag(AB)`` is no FITS or VOUnit unit: writing the table to FITS or VOTable warns and
-    stores the magnitudes without it (ECSV and Parquet keep it).
+    ECSV and Parquet keep the whole table (``lc.write``). FITS and VOTable have no unit for AB
+    magnitudes, and astropy's VOTable writer takes no time column: write those formats with
+    `~astroquery_fink.export.write_lightcurve`, which converts what they cannot hold.
 
     Examples
     --------
