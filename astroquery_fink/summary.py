@@ -189,7 +189,7 @@ def summarize(lightcurve, objects=None, *, ids=None, bands=BANDS, rate_window=RA
     ...             "r:band": ["r", "r", "r"], "kind": ["detection"] * 3,
     ...             "mag": [20.0, 19.5, 19.0], "mag_err": [0.1, 0.1, 0.1]})
     >>> row = summarize(lc, bands="r")[0]
-    >>> float(row["peak_mag_r"]), float(row["rate_r"])
+    >>> float(row["peak_mag_r"]), round(float(row["rate_r"]), 6)
     (19.0, -0.25)
     """
     options = check_options(bands=bands, rate_window=rate_window, color=color, color_tolerance=color_tolerance,
