@@ -236,14 +236,14 @@ class _Points:
     """The light curve's rows as plain arrays, with each object's rows sorted by time."""
 
     def __init__(self, lightcurve, min_snr):
-        self.object = np.ma.filled(np.ma.asarray(lightcurve[_OBJECT]).astype(np.int64), -1)
+        # plain numpy arrays: an astropy Column would carry its attributes through every slice below
         time = lightcurve["time"]
-        mjd = np.ma.asarray(time.mjd if isinstance(time, Time) else time, dtype=float)
-        self.mjd = np.ma.filled(mjd, np.nan)
-        self.band = np.ma.filled(np.ma.asarray(lightcurve["r:band"]).astype(str), "")
-        self.detection = np.asarray(lightcurve["kind"]).astype(str) == "detection"
-        self.mag = np.ma.filled(np.ma.asarray(lightcurve["mag"], dtype=float), np.nan)
-        self.mag_err = np.ma.filled(np.ma.asarray(lightcurve["mag_err"], dtype=float), np.nan)
+        self.object = _plain(lightcurve[_OBJECT], np.int64, -1)
+        self.mjd = _plain(time.mjd if isinstance(time, Time) else time, float, np.nan)
+        self.band = _plain(lightcurve["r:band"], str, "")
+        self.detection = _plain(lightcurve["kind"], str, "") == "detection"
+        self.mag = _plain(lightcurve["mag"], float, np.nan)
+        self.mag_err = _plain(lightcurve["mag_err"], float, np.nan)
         self.measured = _measured(self, lightcurve, min_snr)
         # each object's rows by time (rows without a time last), detections before forced points
         # of the same time: the order in which an exposure's detection is the one kept
@@ -262,6 +262,13 @@ class _Points:
 
     def of(self, identifier):
         return self, self.rows(identifier)
+
+
+def _plain(column, dtype, fill):
+    """The values of a (masked) column as a plain numpy array of ``dtype``, ``fill`` where masked."""
+    values = np.ma.asarray(column)
+    return np.asarray(np.ma.filled(values.astype(dtype), fill) if np.ma.is_masked(values) else
+                      np.ma.getdata(values).astype(dtype))
 
 
 def _measured(points, lightcurve, min_snr):

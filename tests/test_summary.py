@@ -143,6 +143,16 @@ def test_counts_and_detection_times_use_every_row():
     assert row["n_detections_u"] == 0 and np.ma.is_masked(row["latest_mag_u"])
 
 
+def test_a_row_without_time_is_counted_but_not_measured():
+    lc = lightcurve([(1, 61000.0, "r", "detection", 20.0, 0.1), (1, 61001.0, "r", "detection", 19.0, 0.1),
+                     (1, 61002.0, "r", "detection", 18.0, 0.1)])
+    lc["time"] = Time(np.ma.array([61000.0, 61001.0, 0.0], mask=[False, False, True]), format="mjd", scale="tai")
+    row = summarize(lc, bands="r")[0]
+    assert row["n_detections_r"] == 3
+    assert row["peak_mag_r"] == 19.0 and row["last_detection"].mjd == 61001.0
+    assert row["rate_r"] == pytest.approx(-1.0)
+
+
 # --- colour ----------------------------------------------------------------------------------
 
 
