@@ -171,7 +171,8 @@ def summarize(lightcurve, objects=None, *, ids=None, bands=BANDS, rate_window=RA
           fading, negative when brightening; masked with fewer than two distinct times.
 
         ``meta["summary"]`` holds the options, ``meta["ids_without_data"]`` the ids with neither
-        a light curve nor an ``/objects`` row.
+        a light curve nor an ``/objects`` row, ``meta["lightcurve"]`` and ``meta["objects"]``
+        the inputs' meta (their queries).
 
     Raises
     ------
@@ -200,7 +201,7 @@ def summarize(lightcurve, objects=None, *, ids=None, bands=BANDS, rate_window=RA
     points = _Points(lightcurve, options["min_snr"])
     object_rows = _object_rows(objects)
     order = _row_ids(ids, object_rows, points)
-    rows = [_summary_row(points.of(identifier), options) for identifier in order]
+    rows = [_summary_row(points, points.rows(identifier), options) for identifier in order]
     table = Table([Column(np.array(order, dtype=np.int64), name=_OBJECT,
                           description=_description(lightcurve, objects, _OBJECT))], copy=False)
     if objects is not None:
@@ -212,6 +213,10 @@ def summarize(lightcurve, objects=None, *, ids=None, bands=BANDS, rate_window=RA
                              "color_tolerance_days": options["color_tolerance"], "min_snr": options["min_snr"]}
     table.meta["ids_without_data"] = [identifier for identifier, row in zip(order, rows, strict=True)
                                       if row["empty"] and identifier not in object_rows]
+    # where the inputs came from (queries, URLs, the flux of the magnitudes when the light curve says)
+    table.meta["lightcurve"] = dict(lightcurve.meta)
+    if objects is not None:
+        table.meta["objects"] = dict(objects.meta)
     return table
 
 
@@ -260,9 +265,6 @@ class _Points:
         """Indices of the rows of one object, by time."""
         return self._rows.get(identifier, np.array([], dtype=int))
 
-    def of(self, identifier):
-        return self, self.rows(identifier)
-
 
 def _plain(column, dtype, fill):
     """The values of a (masked) column as a plain numpy array of ``dtype``, ``fill`` where masked."""
@@ -303,9 +305,8 @@ def _row_ids(ids, object_rows, points):
     return list(dict.fromkeys(int(value) for value in values))
 
 
-def _summary_row(object_points, options):
-    """The computed values of one object: a dict of numbers (NaN or None where not computable)."""
-    points, rows = object_points
+def _summary_row(points, rows, options):
+    """The computed values of one object (its ``rows`` of ``points``): a dict of numbers, NaN where not computable."""
     detections = rows[points.detection[rows]]
     detection_times = points.mjd[detections][np.isfinite(points.mjd[detections])]
     row = {"empty": len(rows) == 0, "n_detections": len(detections), "n_forced": len(rows) - len(detections),

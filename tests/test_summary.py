@@ -307,6 +307,9 @@ def test_replica_several_ids_in_three_requests_in_the_order_given(replica, repli
     assert all(payload["diaObjectId"].split(",") == [str(i) for i in ids] for payload in payloads.values())
     assert set(OBJECT_COLUMNS) <= set(payloads["/api/v1/objects"]["columns"].split(","))
     assert set(LATEST_ALERT_COLUMNS) <= set(payloads["/api/v1/sources"]["columns"].split(","))
+    # the queries behind the summary stay in its meta
+    assert table.meta["objects"]["query"] == payloads["/api/v1/objects"]
+    assert table.meta["lightcurve"]["detections"]["query"] == payloads["/api/v1/sources"]
 
 
 def test_replica_long_id_lists_are_batched_not_one_request_per_object(replica, replica_client):
