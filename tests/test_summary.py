@@ -354,3 +354,17 @@ def test_replica_detections_only_makes_no_forced_request(replica, replica_client
         table = replica_client.summarize(ID, forced=False, bands="r", verbose=False)
     assert table["n_forced"][0] == 0
     assert "/api/v1/fp" not in {entry["path"] for entry in replica.requests}
+
+
+def test_replica_failed_requests_with_on_error_warn_are_not_called_no_data(replica, replica_client):
+    ids = IDS[:4]
+    replica.inject("500", ids=[ids[1]])  # every request naming it fails: /sources, /fp and /objects
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = replica_client.summarize(ids, on_error="warn", verbose=False)
+    said = [(w.category.__name__, str(w.message)) for w in caught]
+    assert {category for category, _ in said} == {"IncompleteResultWarning"}, said  # no NoResultsWarning
+    assert table.meta["failed_ids"] == [ids[1]]
+    assert table["r:diaObjectId"].tolist() == ids
+    assert table["n_detections"].tolist()[1] == 0 and np.ma.is_masked(table["r:ra"][1])
+    assert all(count > 0 for count in table["n_detections"].tolist()[::2])
