@@ -22,6 +22,7 @@ from astroquery_fink.testing import BIG_FP_OBJECT_ID, REAL_OBJECT_IDS
 ID = 313761043604045880
 # objects of the replica under the server's row limit (which warns)
 IDS = [int(i) for i in REAL_OBJECT_IDS if i != BIG_FP_OBJECT_ID]
+BANDS_ALL = "ugrizy"
 BIG_ID = 2**62 + 3  # not exact in a float64: the id column must stay int64
 
 
@@ -164,7 +165,7 @@ def test_colour_from_the_latest_mutually_nearest_pair():
     row = summarize(lightcurve(rows))[0]
     assert row["color_g_r"] == pytest.approx(20.5 - 19.9)
     assert row["color_g_r_err"] == pytest.approx(0.05)  # sqrt(0.03**2 + 0.04**2)
-    assert row["color_g_r_time"].mjd == pytest.approx(61010.005)
+    assert float(row["color_g_r_time"].mjd) == pytest.approx(61010.005)
     # a later g whose nearest r (0.45 d away) is nearer to another g: not a pair, though within tolerance
     rows = [(1, 61010.00, "g", "detection", 20.5, 0.03), (1, 61010.05, "r", "detection", 19.9, 0.04),
             (1, 61010.50, "g", "detection", 21.0, 0.03)]
@@ -242,17 +243,17 @@ def test_light_curve_without_needed_column_refused():
 # --- against the replica ---------------------------------------------------------------------------
 
 
-def replica_rows(http, url, endpoint, identifier):
+def replica_rows(http, url, endpoint, identifier, extra=""):
     """The replica's own rows of one object (JSON), withdrawn measurements left out as get_lightcurve does."""
-    columns = "r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr,r:timeWithdrawnMjdTai"
+    columns = "r:midpointMjdTai,r:band,r:psfFlux,r:psfFluxErr,r:timeWithdrawnMjdTai" + extra
     answer = http.post(f"{url}/api/v1/{endpoint}",
                        json={"diaObjectId": str(identifier), "columns": columns, "output-format": "json"})
     answer.raise_for_status()
     return [row for row in answer.json() if row.get("r:timeWithdrawnMjdTai") is None]
 
 
-def expected_summary(detections, forced, band, window=10.0, min_snr=5.0):
-    """Numpy's summary of one band: every exposure once (its detection first), S/N >= min_snr."""
+def measured_points(detections, forced, band, min_snr=5.0):
+    """``{time: (mag, mag_err)}`` of one band: S/N >= min_snr, every exposure once (its detection's)."""
     points = {}
     for rows in (detections, forced):  # detections first: an exposure's detection is the one kept
         for row in rows:
@@ -261,40 +262,77 @@ def expected_summary(detections, forced, band, window=10.0, min_snr=5.0):
                 continue
             # 3631 Jy is AB magnitude 0, i.e. 31.4 in nJy
             points.setdefault(row["r:midpointMjdTai"], (31.4 - 2.5 * np.log10(flux), 1.0857362 * error / flux))
+    return points
+
+
+def expected_band(points, window):
+    """Peak, latest point and weighted rate of ``measured_points``; None where there is nothing to compute."""
+    if not points:
+        return None
     times = np.array(sorted(points))
     mags = np.array([points[t][0] for t in times])
     errors = np.array([points[t][1] for t in times])
     recent = times >= times[-1] - window
     return {"peak": mags.min(), "latest": mags[-1], "latest_time": times[-1],
-            "rate": polyfit_slope(times[recent], mags[recent], errors[recent]) if recent.sum() > 1 else None,
-            "n_detections": sum(row["r:band"] == band for row in detections),
-            "n_forced": sum(row["r:band"] == band for row in forced)}
+            "rate": polyfit_slope(times[recent], mags[recent], errors[recent]) if recent.sum() > 1 else None}
+
+
+def expected_color(first, second, tolerance):
+    """Brute force over every pair: the latest pair of mutually nearest points at most ``tolerance`` apart."""
+    best = None
+    for t1 in first:
+        t2 = min(second, key=lambda t: (abs(t - t1), t))  # t1's nearest, the earlier on a tie
+        if min(first, key=lambda t: (abs(t - t2), t)) != t1 or abs(t2 - t1) > tolerance:
+            continue
+        if best is None or (t1 + t2) / 2 > (best[0] + best[1]) / 2:
+            best = (t1, t2)
+    return None if best is None else first[best[0]][0] - second[best[1]][0]
 
 
 def test_replica_summary_matches_numpy_on_the_replicas_own_rows(replica_client, http, url):
-    detections = replica_rows(http, url, "sources", ID)
-    forced = replica_rows(http, url, "fp", ID)
-    table = replica_client.summarize(ID, rate_window=30)
-    row = table[0]
-    assert row["n_detections"] == len(detections) and row["n_forced"] == len(forced)
-    detection_times = [r["r:midpointMjdTai"] for r in detections]
-    assert row["first_detection"].mjd == pytest.approx(min(detection_times), abs=1e-9)
-    assert row["last_detection"].mjd == pytest.approx(max(detection_times), abs=1e-9)
-    checked_rates = 0
-    for band in "gri":
-        expected = expected_summary(detections, forced, band, window=30)
-        assert row[f"n_detections_{band}"] == expected["n_detections"], band
-        assert row[f"n_forced_{band}"] == expected["n_forced"], band
-        assert row[f"peak_mag_{band}"] == pytest.approx(expected["peak"], abs=1e-6), band
-        assert row[f"latest_mag_{band}"] == pytest.approx(expected["latest"], abs=1e-6), band
-        assert row[f"latest_time_{band}"].mjd == pytest.approx(expected["latest_time"], abs=1e-9), band
-        if expected["rate"] is None:
-            assert np.ma.is_masked(row[f"rate_{band}"]), band
+    ids = IDS[:6]
+    table = replica_client.summarize(ids, rate_window=30, verbose=False)
+    compared = {"rate": 0, "colour": 0, "snr_matters": 0}
+    for row, identifier in zip(table, ids, strict=True):
+        detections = replica_rows(http, url, "sources", identifier, ",f:clf_cats_class,f:xm_tns_fullname")
+        forced = replica_rows(http, url, "fp", identifier)
+        assert row["r:diaObjectId"] == identifier
+        assert (row["n_detections"], row["n_forced"]) == (len(detections), len(forced))
+        times = [r["r:midpointMjdTai"] for r in detections]
+        assert float(row["first_detection"].mjd) == pytest.approx(min(times), abs=1e-9)
+        assert float(row["last_detection"].mjd) == pytest.approx(max(times), abs=1e-9)
+        latest_alert = max(detections, key=lambda r: r["r:midpointMjdTai"])
+        for name in ("f:clf_cats_class", "f:xm_tns_fullname"):
+            assert (None if np.ma.is_masked(row[name]) else row[name]) == latest_alert.get(name), name
+        for band in BANDS_ALL:
+            where = (identifier, band)
+            assert row[f"n_detections_{band}"] == sum(r["r:band"] == band for r in detections), where
+            assert row[f"n_forced_{band}"] == sum(r["r:band"] == band for r in forced), where
+            points = measured_points(detections, forced, band)
+            expected = expected_band(points, window=30)
+            if expected != expected_band(measured_points(detections, forced, band, min_snr=0), window=30):
+                compared["snr_matters"] += 1
+            if expected is None:
+                assert np.ma.is_masked(row[f"peak_mag_{band}"]) and np.ma.is_masked(row[f"rate_{band}"]), where
+                continue
+            assert row[f"peak_mag_{band}"] == pytest.approx(expected["peak"], abs=1e-6), where
+            assert row[f"latest_mag_{band}"] == pytest.approx(expected["latest"], abs=1e-6), where
+            assert float(row[f"latest_time_{band}"].mjd) == pytest.approx(expected["latest_time"], abs=1e-9), where
+            if expected["rate"] is None:
+                assert np.ma.is_masked(row[f"rate_{band}"]), where
+            else:
+                compared["rate"] += 1
+                assert row[f"rate_{band}"] == pytest.approx(expected["rate"][0], rel=1e-5), where
+                assert row[f"rate_err_{band}"] == pytest.approx(expected["rate"][1], rel=1e-5), where
+        g, r = measured_points(detections, forced, "g"), measured_points(detections, forced, "r")
+        colour = expected_color(g, r, tolerance=1.0) if g and r else None
+        if colour is None:
+            assert np.ma.is_masked(row["color_g_r"]), identifier
         else:
-            checked_rates += 1
-            assert row[f"rate_{band}"] == pytest.approx(expected["rate"][0], rel=1e-5), band
-            assert row[f"rate_err_{band}"] == pytest.approx(expected["rate"][1], rel=1e-5), band
-    assert checked_rates >= 1  # the oracle compared at least one fitted rate
+            compared["colour"] += 1
+            assert row["color_g_r"] == pytest.approx(colour, abs=1e-6), identifier
+    # the oracle met fitted rates, colours, and points the S/N rule leaves out
+    assert min(compared.values()) >= 1, compared
 
 
 def test_replica_several_ids_in_three_requests_in_the_order_given(replica, replica_client):
