@@ -22,7 +22,14 @@ Measured on the project machine (2 cores shared with four other jobs, Python 3.1
     summary only: median 0.120 s  (runs: 0.120, 0.120, 0.117, 0.117, 0.126)
     peak Python memory of one end-to-end call: 17.0 MiB
 
-The summary itself is 5 % of the call; the rest is the three queries (replica included).
+Again on main merged with this branch (light curves with upper limits and quality columns),
+the machine less busy::
+
+    end to end:   median 1.378 s  (runs: 1.447, 1.341, 1.377, 1.378, 1.424)
+    summary only: median 0.112 s  (runs: 0.112, 0.113, 0.111, 0.111, 0.157)
+    peak Python memory of one end-to-end call: 17.6 MiB
+
+The summary itself is 5 to 8 % of the call; the rest is the three queries (replica included).
 """
 import argparse
 import statistics
