@@ -8,7 +8,7 @@ from astroquery import cache_conf, log
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery
 
-from . import __version__, conf, query, results
+from . import __version__, conf, query, results, summary
 from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
@@ -784,6 +784,102 @@ class FinkClass(BaseQuery):
         True
         """
         return query.query_listing(self, "blocks", cache=cache)
+
+    @shared_docs
+    def summarize(self, dia_object_id, *, bands=summary.BANDS, rate_window=summary.RATE_WINDOW, color=summary.COLOR,
+                  color_tolerance=summary.COLOR_TOLERANCE, min_snr=summary.MIN_SNR, forced=True,
+                  output_format="votable", cache=False, verbose=True, on_error="raise"):
+        """
+        Summarize objects for triage: one row per object, from its light curve and its ``/objects`` row.
+
+        Runs `get_lightcurve` (with the classifier and TNS columns of
+        `~astroquery_fink.summary.LATEST_ALERT_COLUMNS`) and `query_object` (the columns of
+        `~astroquery_fink.summary.OBJECT_COLUMNS`) for all the ids at once, then
+        `astroquery_fink.summary.summarize`: for ``n`` ids, ``ceil(n / conf.max_ids_per_request)``
+        requests to each of ``/sources``, ``/fp`` and ``/objects`` (3 for up to 100 ids), never
+        one per object.
+
+        Parameters
+        ----------
+        dia_object_id : int, str, or iterable of int or str
+            Rubin ``diaObjectId`` values, or names (see `query_object`).
+        bands : str or list of str
+            The bands with columns of their own, ``"ugrizy"`` by default.
+        rate_window : float or `~astropy.units.Quantity`
+            Days (a bare number) or a time: each band's rate is fitted to its measured points of
+            the last ``rate_window`` days up to its latest one; 10 days by default.
+        color : str
+            The colour's two bands, ``"first-second"``: ``"g-r"`` by default.
+        color_tolerance : float or `~astropy.units.Quantity`
+            Days (a bare number) or a time: the most the two points of the colour may be apart; 1 day.
+        min_snr : float
+            The least signal-to-noise ratio of a point counted in the peak, latest magnitude, rate
+            and colour; 5 (Rubin's detection threshold) by default, 0 for every point with a magnitude.
+        forced : bool
+            Use the forced photometry as well as the detections (`False`: detections only, one
+            request fewer).
+        {{format_option}}
+        {{cache_option}}
+        {{split_options}}
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            One row per object, in the order of the ids given (a name's objects in its place),
+            with units on every physical column and masked values where one cannot be computed:
+            ``r:diaObjectId``, ``r:ra``, ``r:dec``, Fink's labels of the latest alert
+            (``f:main_label_classifier``, ``f:main_label_crossmatch``, ``f:is_cataloged``,
+            ``f:is_sso``), the classifier scores and TNS cross-match of the latest detection
+            (``f:clf_*``, ``f:xm_tns_*``), ``first_detection``, ``last_detection`` (TAI
+            `~astropy.time.Time`), ``n_detections``, ``n_forced``, the colour
+            ``color_g_r`` (mag) with ``_err`` and ``_time``, and for each band ``<b>``:
+            ``n_detections_<b>``, ``n_forced_<b>``, ``peak_mag_<b>`` (mag(AB)) and
+            ``peak_time_<b>``, ``latest_mag_<b>``, ``latest_mag_err_<b>``, ``latest_time_<b>``,
+            ``rate_<b>`` and ``rate_err_<b>`` (mag/d, positive when fading). How each is computed,
+            and which points count (S/N, upper limits, one point per exposure): see
+            `astroquery_fink.summary.summarize`. A light curve with a boolean ``upper_limit``
+            column has those rows left out of the peak, latest magnitude, rate and colour.
+
+        Warns
+        -----
+        astroquery.exceptions.NoResultsWarning
+            When some ids have no data at all (their rows are masked, with zero counts).
+
+        Raises
+        ------
+        {{query_errors}}
+
+        Examples
+        --------
+        >>> from astroquery_fink import Fink
+        >>> triage = Fink.summarize([313761043604045880, 314003014107006318])  # doctest: +REMOTE_DATA
+        >>> triage["r:diaObjectId", "n_detections", "n_forced"]  # doctest: +REMOTE_DATA
+        <Table length=2>
+           r:diaObjectId    n_detections n_forced
+               int64           int64      int64
+        ------------------ ------------ --------
+        313761043604045880           20       36
+        314003014107006318           24       48
+        >>> triage["peak_mag_r"].unit, triage["rate_r"].unit  # doctest: +REMOTE_DATA
+        (Unit("mag(AB)"), Unit("mag / d"))
+        """
+        options = summary.check_options(bands=bands, rate_window=rate_window, color=color,
+                                        color_tolerance=color_tolerance, min_snr=min_snr)
+        targets = parse_targets(dia_object_id)
+        ids_payload("objects", targets.stand_in_ids(), output_format=output_format)  # checked before any request
+        normalize_on_error(on_error)
+        ids, resolved = resolve_targets(self, targets, cache=cache)
+        fetch = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
+        with warnings.catch_warnings():
+            # an id without a light curve or an /objects row is said once, for the summary as a whole
+            warnings.simplefilter("ignore", NoResultsWarning)
+            lightcurve = self.get_lightcurve(ids, forced=forced, columns=list(summary.LATEST_ALERT_COLUMNS), **fetch)
+            objects = self.query_object(ids, columns=list(summary.OBJECT_COLUMNS), **fetch)
+        table = summary.summarize(lightcurve, objects, ids=[int(identifier) for identifier in ids], **options)
+        missing = summary.note_missing(table, lightcurve, objects)
+        if missing:
+            results.warn(missing, NoResultsWarning)
+        return record(table, resolved)
 
 
 Fink = FinkClass()
