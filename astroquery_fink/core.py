@@ -788,7 +788,7 @@ class FinkClass(BaseQuery):
     @shared_docs
     def summarize(self, dia_object_id, *, bands=summary.BANDS, rate_window=summary.RATE_WINDOW, color=summary.COLOR,
                   color_tolerance=summary.COLOR_TOLERANCE, min_snr=summary.MIN_SNR, forced=True,
-                  output_format="votable", cache=False, verbose=True, on_error="raise"):
+                  flux="difference", output_format="votable", cache=False, verbose=True, on_error="raise"):
         """
         Summarize objects for triage: one row per object, from its light curve and its ``/objects`` row.
 
@@ -818,6 +818,9 @@ class FinkClass(BaseQuery):
         forced : bool
             Use the forced photometry as well as the detections (`False`: detections only, one
             request fewer).
+        flux : {"difference", "science", "template"}
+            The flux the magnitudes come from, as in `get_lightcurve` (``"template"`` needs
+            ``forced=False``); it is in ``meta["summary"]["flux"]``.
         {{format_option}}
         {{cache_option}}
         {{split_options}}
@@ -865,6 +868,9 @@ class FinkClass(BaseQuery):
         """
         options = summary.check_options(bands=bands, rate_window=rate_window, color=color,
                                         color_tolerance=color_tolerance, min_snr=min_snr)
+        problem = lightcurve_option_error(flux, DEFAULT_LIMIT_SIGMA, None, forced=forced)
+        if problem:
+            raise InvalidQueryError(problem)
         targets = parse_targets(dia_object_id)
         ids_payload("objects", targets.stand_in_ids(), output_format=output_format)  # checked before any request
         normalize_on_error(on_error)
@@ -873,9 +879,11 @@ class FinkClass(BaseQuery):
         with warnings.catch_warnings():
             # an id without a light curve or an /objects row is said once, for the summary as a whole
             warnings.simplefilter("ignore", NoResultsWarning)
-            lightcurve = self.get_lightcurve(ids, forced=forced, columns=list(summary.LATEST_ALERT_COLUMNS), **fetch)
+            lightcurve = self.get_lightcurve(ids, forced=forced, flux=flux, columns=list(summary.LATEST_ALERT_COLUMNS),
+                                             **fetch)
             objects = self.query_object(ids, columns=list(summary.OBJECT_COLUMNS), **fetch)
         table = summary.summarize(lightcurve, objects, ids=[int(identifier) for identifier in ids], **options)
+        table.meta["summary"]["flux"] = flux
         missing = summary.note_missing(table, lightcurve, objects)
         if missing:
             results.warn(missing, NoResultsWarning)

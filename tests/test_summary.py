@@ -406,3 +406,23 @@ def test_replica_failed_requests_with_on_error_warn_are_not_called_no_data(repli
     assert table["r:diaObjectId"].tolist() == ids
     assert table["n_detections"].tolist()[1] == 0 and np.ma.is_masked(table["r:ra"][1])
     assert all(count > 0 for count in table["n_detections"].tolist()[::2])
+
+
+def test_replica_science_flux_summary_uses_the_science_magnitudes(replica_client, http, url):
+    table = replica_client.summarize(ID, flux="science", forced=False, verbose=False)
+    assert table.meta["summary"]["flux"] == "science"
+    answer = http.post(f"{url}/api/v1/sources", json={
+        "diaObjectId": str(ID), "output-format": "json",
+        "columns": "r:band,r:scienceFlux,r:scienceFluxErr,r:psfFlux,r:timeWithdrawnMjdTai"})
+    rows = [row for row in answer.json() if row.get("r:timeWithdrawnMjdTai") is None]
+    compared = 0
+    for band in BANDS_ALL:
+        mags = [31.4 - 2.5 * np.log10(row["r:scienceFlux"]) for row in rows
+                if row["r:band"] == band and row["r:scienceFlux"] and row["r:scienceFluxErr"]
+                and row["r:scienceFlux"] / row["r:scienceFluxErr"] >= 5]
+        if mags:
+            assert table[f"peak_mag_{band}"][0] == pytest.approx(min(mags), abs=1e-9)
+            compared += 1
+    assert compared >= 2
+    with pytest.raises(InvalidQueryError, match="template"):
+        replica_client.summarize(ID, flux="template")  # forced photometry has no template flux
