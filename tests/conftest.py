@@ -64,3 +64,14 @@ def replica_client(replica, tmp_path):
     fink.slept = []
     fink._sleep = fink.slept.append
     return fink
+
+
+@pytest.fixture
+def plt():
+    """matplotlib's pyplot on the Agg backend (the test is skipped without matplotlib); figures closed after."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+
+    yield pyplot
+    pyplot.close("all")

@@ -377,16 +377,6 @@ def test_get_lightcurve_replica_row_limit_warning_passes(fink_replica):
 # --- plot_lightcurve ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plt():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    yield pyplot
-    pyplot.close("all")
-
-
 @pytest.fixture(scope="module")
 def replica_lightcurve(fink_replica):
     return FinkClass(server=fink_replica).get_lightcurve(FP_ID)

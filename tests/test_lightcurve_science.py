@@ -331,16 +331,6 @@ def test_min_reliability_without_reliability_refused():
 # --- the plot ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plt():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    yield pyplot
-    pyplot.close("all")
-
-
 def limit_lines(ax):
     return {line.get_label().split()[0]: line for line in ax.lines if line.get_label().endswith("upper limit")}
 

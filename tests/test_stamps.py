@@ -28,16 +28,6 @@ UNKNOWN_SOURCE = 123456789012345678
 KINDS = ("Science", "Template", "Difference")
 
 
-@pytest.fixture
-def plt():
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as pyplot
-
-    yield pyplot
-    pyplot.close("all")
-
-
 def replica_stamp(url, source_id, kind):
     """The image HDU of a stamp as the replica serves it, read by astropy alone."""
     answer = requests.post(f"{url}/api/v1/cutouts", timeout=30,
