@@ -129,3 +129,11 @@ def test_the_command_line_shows_one_warning_line(fink_replica, capsys):
     assert len(lines) == 1
     assert lines[0].startswith("fink-query: warning: 5 ids (more than conf.bulk_ids_warning=4)")
     assert "https://lsst.fink-portal.org/download" in lines[0]
+
+
+def test_one_request_is_said_in_the_singular(fink, replica):
+    replica.clear_requests()
+    with conf.set_temp("bulk_ids_warning", 2), conf.set_temp("max_ids_per_request", 100):
+        caught = bulk_warnings(lambda: fink.query_object(REAL[:3], columns="r:diaObjectId", verbose=False))
+    assert len(id_requests(replica)) == 1
+    assert "this call sends 1 request of at most 100 ids" in str(caught[0].message)
