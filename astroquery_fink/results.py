@@ -77,8 +77,8 @@ def warn_bulk(n_ids, queries=1):
     requests = queries * math.ceil(n_ids / size)
     plural = "s" if requests > 1 else ""
     warn(f"{n_ids} ids (more than conf.bulk_ids_warning={threshold}): this call sends {requests} request{plural} "
-         f"of at most {size} ids to the shared Fink API. For hundreds of objects, ask only the columns you need "
-         f"(columns=...); for more, Fink asks that you use its Data Transfer service ({DATA_TRANSFER_URL}), "
+         f"of at most {size} ids to the shared Fink API. For hundreds of objects, ask only the columns you need with "
+         f"columns=; for more, Fink asks that you use its Data Transfer service ({DATA_TRANSFER_URL}), "
          f"which delivers whole alerts as Parquet files, downloaded with fink-client: {TRANSFER_COMMAND}. "
          f"Set conf.bulk_ids_warning = 0 to silence this warning.", BulkQueryWarning)
 
