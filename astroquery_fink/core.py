@@ -175,6 +175,12 @@ class FinkClass(BaseQuery):
             server sends several objects in an order of its own). ``r:diaObjectId`` is always
             included, even when ``columns`` leaves it out.
 
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
+
         Raises
         ------
         {{query_errors}}
@@ -228,6 +234,12 @@ class FinkClass(BaseQuery):
             ``columns`` leaves them out: they tell the objects apart, keep rows whose selected
             cells are all empty (the server drops those), and give the order.
 
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
+
         Raises
         ------
         {{query_errors}}
@@ -270,6 +282,12 @@ class FinkClass(BaseQuery):
             ``r:diaForcedSourceId``. ``r:diaObjectId`` and ``r:midpointMjdTai`` are always
             included, even when ``columns`` leaves them out: they tell the objects apart, keep
             rows whose selected cells are all empty (the server drops those), and give the order.
+
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
 
         Raises
         ------
@@ -358,6 +376,9 @@ class FinkClass(BaseQuery):
         astroquery.exceptions.MaxResultsWarning
             When an object reached the server's limit of 10 000 rows per request in either
             query (its newest rows are missing).
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once for the whole call, before any request, when more ids than
+            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
 
         Raises
         ------
@@ -850,6 +871,9 @@ class FinkClass(BaseQuery):
         -----
         astroquery.exceptions.NoResultsWarning
             When some ids have no data at all (their rows are masked, with zero counts).
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once for the whole call, before any request, when more ids than
+            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
 
         Raises
         ------
