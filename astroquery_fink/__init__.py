@@ -40,6 +40,14 @@ class Conf(_config.ConfigNamespace):
         "Requests in flight at once for a split id list; 1 sends them one after the other. "
         "Keep it small: the Fink service is shared.",
     )
+    # Fink's documentation asks users with "hundreds of objects" to use its Data Transfer service
+    # rather than the REST API. 500 ids is 5 requests of 100: well within what the REST path does
+    # comfortably, yet past the "hundreds" where bulk files become the polite and faster choice.
+    bulk_ids_warning = _config.ConfigItem(
+        500,
+        "Id queries with more ids than this warn once (BulkQueryWarning), pointing to Fink's Data Transfer "
+        "service, which Fink asks users to prefer beyond a few hundred objects; 0 turns the warning off.",
+    )
     max_retries = _config.ConfigItem(
         5,
         "Further attempts after a transient failure (connection error, timeout, HTTP 429/502/503/504); "

@@ -12,7 +12,7 @@ from . import __version__, conf, query, results, summary
 from .cache import cached_request, remove_partial_files
 from .columns import endpoint_columns
 from .docstrings import shared_docs
-from .exceptions import BatchInterrupted, IncompleteResultError
+from .exceptions import BatchInterrupted, BulkQueryWarning, IncompleteResultError
 from .lightcurve import (
     DEFAULT_LIMIT_SIGMA,
     DETECTION_COLUMNS,
@@ -116,6 +116,7 @@ class FinkClass(BaseQuery):
                 raise InvalidQueryError(f"midpoint_mjd_tai can only be used with a single object; the names given "
                                         f"resolved to {resolved}.")
             payload["diaObjectId"] = ",".join(ids)
+        results.warn_bulk(len(payload["diaObjectId"].split(",")))  # hidden when a light curve or summary asks
         try:
             table = query.query_table(self, endpoint, payload, cache=cache, verbose=verbose, on_error=on_error)
         except (IncompleteResultError, BatchInterrupted) as error:
@@ -174,6 +175,12 @@ class FinkClass(BaseQuery):
             server sends several objects in an order of its own). ``r:diaObjectId`` is always
             included, even when ``columns`` leaves it out.
 
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
+
         Raises
         ------
         {{query_errors}}
@@ -227,6 +234,12 @@ class FinkClass(BaseQuery):
             ``columns`` leaves them out: they tell the objects apart, keep rows whose selected
             cells are all empty (the server drops those), and give the order.
 
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
+
         Raises
         ------
         {{query_errors}}
@@ -269,6 +282,12 @@ class FinkClass(BaseQuery):
             ``r:diaForcedSourceId``. ``r:diaObjectId`` and ``r:midpointMjdTai`` are always
             included, even when ``columns`` leaves them out: they tell the objects apart, keep
             rows whose selected cells are all empty (the server drops those), and give the order.
+
+        Warns
+        -----
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
+            Fink asks that such volumes go through its Data Transfer service.
 
         Raises
         ------
@@ -357,6 +376,9 @@ class FinkClass(BaseQuery):
         astroquery.exceptions.MaxResultsWarning
             When an object reached the server's limit of 10 000 rows per request in either
             query (its newest rows are missing).
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once for the whole call, before any request, when more ids than
+            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
 
         Raises
         ------
@@ -387,10 +409,12 @@ class FinkClass(BaseQuery):
         ids_payload("sources", targets.stand_in_ids(), output_format=output_format)  # checked before any request
         normalize_on_error(on_error)
         ids, resolved = resolve_targets(self, targets, cache=cache)
+        results.warn_bulk(len(ids), queries=2 if forced else 1)  # once for the call, not once per query
         with warnings.catch_warnings():
             # Many objects have detections and no forced photometry yet (or the reverse): only an
             # empty light curve as a whole is "no data", said once below.
             warnings.simplefilter("ignore", NoResultsWarning)
+            warnings.simplefilter("ignore", BulkQueryWarning)
             sources = self.query_sources(ids, columns=list(dict.fromkeys([*DETECTION_COLUMNS, *extra])), **options)
             photometry = None
             if forced:
@@ -847,6 +871,9 @@ class FinkClass(BaseQuery):
         -----
         astroquery.exceptions.NoResultsWarning
             When some ids have no data at all (their rows are masked, with zero counts).
+        astroquery_fink.exceptions.BulkQueryWarning
+            Once for the whole call, before any request, when more ids than
+            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
 
         Raises
         ------
@@ -876,9 +903,12 @@ class FinkClass(BaseQuery):
         normalize_on_error(on_error)
         ids, resolved = resolve_targets(self, targets, cache=cache)
         fetch = {"output_format": output_format, "cache": cache, "verbose": verbose, "on_error": on_error}
+        # once for the call: the light curve's queries and /objects
+        results.warn_bulk(len(ids), queries=(2 if forced else 1) + 1)
         with warnings.catch_warnings():
             # an id without a light curve or an /objects row is said once, for the summary as a whole
             warnings.simplefilter("ignore", NoResultsWarning)
+            warnings.simplefilter("ignore", BulkQueryWarning)
             lightcurve = self.get_lightcurve(ids, forced=forced, flux=flux, columns=list(summary.LATEST_ALERT_COLUMNS),
                                              **fetch)
             objects = self.query_object(ids, columns=list(summary.OBJECT_COLUMNS), **fetch)

@@ -4,7 +4,7 @@ from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TablePa
 
 __all__ = ["BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
            "ResponseTooLargeError", "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning",
-           "UnexpectedValuesWarning", "OutsideSurveyWarning", "NameResolutionError"]
+           "UnexpectedValuesWarning", "OutsideSurveyWarning", "BulkQueryWarning", "NameResolutionError"]
 
 
 class _ServerFacts:
@@ -103,6 +103,13 @@ class OutsideSurveyWarning(AstropyWarning):
     A time of the query lies where no Rubin alert can be: a window ending before the survey's first
     alerts (``astroquery_fink.payload.SURVEY_START``, 2025-09-06), or starting after tomorrow. The
     query is sent as asked; its answer can only be empty.
+    """
+
+
+class BulkQueryWarning(AstropyWarning):
+    """
+    An id query names more objects than ``conf.bulk_ids_warning``: Fink asks that such volumes go
+    through its Data Transfer service rather than its shared REST API. The query is sent as asked.
     """
 
 

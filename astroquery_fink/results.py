@@ -6,6 +6,7 @@ that called the public method, however deep inside the package the warning is de
 method that calls another, a batch of requests). `warn` applies it; nothing here counts frames
 by hand.
 """
+import math
 import os
 import sys
 import warnings
@@ -13,11 +14,12 @@ import warnings
 import numpy as np
 from astroquery.exceptions import InputWarning, MaxResultsWarning, NoResultsWarning
 
-from .exceptions import IncompleteResultError, IncompleteResultWarning
+from . import conf
+from .exceptions import BulkQueryWarning, IncompleteResultError, IncompleteResultWarning
 from .payload import API, TAGS_N
 
 __all__ = ["SERVER_SCAN_LIMIT", "warn", "check_result", "warn_unknown_columns", "warn_no_cutout",
-           "warn_empty_lightcurve", "report_failures"]
+           "warn_empty_lightcurve", "warn_bulk", "report_failures", "DATA_TRANSFER_URL", "TRANSFER_COMMAND"]
 
 #: The server reads at most this many rows per HBase scan, i.e. per object and per request, in
 #: ascending row-key (time) order: beyond it the newest rows are silently missing.
@@ -52,6 +54,33 @@ def _user_stacklevel():
 def warn(message, category):
     """Issue a warning about a result, pointing at the user's call (see the module docstring)."""
     warnings.warn(message, category, stacklevel=_user_stacklevel())
+
+
+#: Fink's page for bulk downloads (its Data Transfer service), for the LSST alerts.
+DATA_TRANSFER_URL = "https://lsst.fink-portal.org/download"
+#: How fink-client (12.x) downloads a Data Transfer job; the portal gives the topic name.
+TRANSFER_COMMAND = "finkctl transfer -survey lsst -topic <topic> -outdir <folder> -outformat parquet --dump_schemas"
+
+
+def warn_bulk(n_ids, queries=1):
+    """
+    Warn (`~astroquery_fink.exceptions.BulkQueryWarning`) when a call asks more than ``conf.bulk_ids_warning`` ids.
+
+    Called once per public call, before its first request: a method that runs several id queries
+    (a light curve, a summary) passes their number as ``queries`` and hides the warnings of the
+    queries it runs. ``conf.bulk_ids_warning`` is read now, so ``conf.set_temp`` applies.
+    """
+    threshold = int(conf.bulk_ids_warning or 0)
+    if threshold <= 0 or n_ids <= threshold:
+        return
+    size = max(1, int(conf.max_ids_per_request))
+    requests = queries * math.ceil(n_ids / size)
+    plural = "s" if requests > 1 else ""
+    warn(f"{n_ids} ids (more than conf.bulk_ids_warning={threshold}): this call sends {requests} request{plural} "
+         f"of at most {size} ids to the shared Fink API. For hundreds of objects, ask only the columns you need with "
+         f"columns=; for more, Fink asks that you use its Data Transfer service ({DATA_TRANSFER_URL}), "
+         f"which delivers whole alerts as Parquet files, downloaded with fink-client: {TRANSFER_COMMAND}. "
+         f"Set conf.bulk_ids_warning = 0 to silence this warning.", BulkQueryWarning)
 
 
 def warn_unknown_columns(unknown, endpoint):
