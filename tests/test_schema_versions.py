@@ -13,6 +13,7 @@ from astroquery.exceptions import InvalidQueryError
 
 from astroquery_fink import annotate as annotate_module
 from astroquery_fink import columns, payload, schema
+from astroquery_fink.cli import EXIT_OK, EXIT_USAGE, main
 from astroquery_fink.schema import SchemaVersionWarning, check_schema_versions
 
 OBJECT = 313761043604045880  # has sources and forced photometry on the replica
@@ -152,7 +153,7 @@ def test_rows_schema_versions_in_meta(replica_client, url, http):
     assert expected  # the replica's rows carry it
     with warnings.catch_warnings():
         warnings.simplefilter("error", SchemaVersionWarning)  # 10.0 rows: described, no warning
-        table = replica_client.query_sources(OBJECT)
+        table = replica_client.query_sources(OBJECT, output_format="parquet")
     assert table.meta["lsst_schema_version"] == expected
 
 
@@ -195,3 +196,22 @@ def test_requested_unknown_column_fetches_schema_once_and_gets_unit(map_without_
     table = replica_client.query_forced_photometry(OBJECT, columns=["r:psfFlux", "r:midpointMjdTai"])
     assert table["r:psfFlux"].unit == u.nJy
     assert len(schema_requests(replica)) >= 1
+
+
+@pytest.mark.remote_data
+def test_cli_schema_version_flag(replica, fink_replica, tmp_path, capsys):
+    status = main(["schema", "sources", "--schema-version", "10.0", "--server", fink_replica,
+                   "-o", str(tmp_path / "old.ecsv")])
+    assert status == EXIT_OK
+    assert schema_requests(replica)[-1]["payload"] == {"endpoint": "/api/v1/sources", "major_version": 10,
+                                                       "minor_version": 0}
+    assert main(["schema", "datatransfer/fink", "--server", fink_replica, "-o", str(tmp_path / "fink.ecsv")]) == EXIT_OK
+    assert schema_requests(replica)[-1]["payload"] == {"endpoint": "/datatransfer/fink"}
+
+
+@pytest.mark.remote_data
+def test_cli_bad_schema_version_is_a_usage_error(replica, fink_replica, capsys):
+    before = len(replica.requests)
+    assert main(["schema", "sources", "--schema-version", "ten", "--server", fink_replica]) == EXIT_USAGE
+    assert "major_version" in capsys.readouterr().err
+    assert len(replica.requests) == before
