@@ -2,7 +2,7 @@
 from astropy.table import Column
 
 from .columns import column_kinds, endpoint_columns, missing_column, selectable_columns, type_kind
-from .schema import check_schema_versions, served_column
+from .schema import SCHEMA_FAMILIES, check_schema_versions, served_column, warn_undescribed
 
 __all__ = ["complete_columns", "annotate"]
 
@@ -96,6 +96,7 @@ def annotate(table, endpoint, descriptions=None):
     """
     known = {**selectable_columns(endpoint), **endpoint_columns(endpoint)}
     descriptions = descriptions or {}
+    undescribed = []
     for name in table.colnames:
         info = known.get(name)
         column = table[name]
@@ -106,10 +107,14 @@ def annotate(table, endpoint, descriptions=None):
                 column.meta["ucd"] = info.ucd
         elif served is not None and served[0] is not None:
             column.unit = served[0]
+        elif served is None and name.startswith(SCHEMA_FAMILIES):
+            undescribed.append(name)
         packaged = info.description if info is not None else (served[1] if served is not None else None)
         description = descriptions.get(name) or packaged
         if description:
             column.description = description
+    if undescribed:
+        warn_undescribed(endpoint, undescribed)
     if "f:lsst_schema_version" in table.colnames:
         table.meta["lsst_schema_version"] = check_schema_versions(table["f:lsst_schema_version"])
     return table

@@ -10,12 +10,17 @@ from .columns import column_info
 from .layout import leading_first
 
 __all__ = ["schema_table", "served_column", "forget_served", "check_schema_versions", "SchemaVersionWarning",
-           "DESCRIBED_MAJORS"]
+           "UndescribedColumnWarning", "warn_undescribed", "SCHEMA_FAMILIES", "DESCRIBED_MAJORS"]
 
 #: Majors of the LSST alert schema whose fields the packaged column map describes: it is generated
 #: from 11.0 (``columns.PACKAGED_SCHEMA_VERSION``), and 10.0 has the same field names, docs and units
 #: (only some integer widths differ), which tests/test_schema_versions.py checks against ``/schema``.
 DESCRIBED_MAJORS = (10, 11)
+#: Prefixes of the columns the schema service describes (LSST fields, Fink added values); other
+#: columns (the ephemerides' ``RA_h``, the client's ``v:separation_arcsec``) are described nowhere on the server
+SCHEMA_FAMILIES = ("r:", "f:")
+# column map entries whose columns /schema describes under another endpoint
+_SCHEMA_OF = {"sso_ephemerides": "sso"}
 # value format of f:lsst_schema_version: "lsst.v10_0"
 _ROW_VERSION = re.compile(r"^lsst\.v(?P<major>\d+)_(?P<minor>\d+)$")
 
@@ -24,11 +29,16 @@ class SchemaVersionWarning(AstropyWarning):
     """Rows come from an LSST alert schema whose fields the packaged column map may not describe."""
 
 
+class UndescribedColumnWarning(AstropyWarning):
+    """A result column is unknown to the packaged column map and to every schema read in the session."""
+
+
 # (endpoint, column) -> (unit or None, description) of every field the schema service described in
 # this session: the units of columns the packaged map does not know (a newer alert schema)
 _SERVED = {}
-# the row versions already warned about, so that each is named once per session
+# the row versions and (endpoint, column) pairs already warned about, so that each is named once per session
 _WARNED_VERSIONS = set()
+_WARNED_COLUMNS = set()
 
 # The avsc docs end with a bracketed unit, e.g. "... flux [nJy]."; an optional final period follows it
 _DOC_UNIT = re.compile(r"\[(?P<unit>[^\[\]]+)\]\.?\s*$")
@@ -104,13 +114,29 @@ def served_column(endpoint, name):
     Filled by every schema answer read (`~astroquery_fink.FinkClass.get_schema`, also called when
     a requested column is unknown to the packaged map); no request is sent here.
     """
-    return _SERVED.get((endpoint, name))
+    return _SERVED.get((_SCHEMA_OF.get(endpoint, endpoint), name))
 
 
 def forget_served():
     """Forget the schema answers read so far (and the versions warned about): for tests."""
     _SERVED.clear()
     _WARNED_VERSIONS.clear()
+    _WARNED_COLUMNS.clear()
+
+
+def warn_undescribed(endpoint, names):
+    """
+    Warn once per session and column (`UndescribedColumnWarning`) about result columns without
+    any description: unknown to the packaged map and to the schemas read so far.
+    """
+    new = [name for name in names if (endpoint, name) not in _WARNED_COLUMNS]
+    if not new:
+        return
+    _WARNED_COLUMNS.update((endpoint, name) for name in new)
+    warnings.warn(f"{endpoint} columns {new} are unknown to the column map of this client (LSST alert schema "
+                  f"{'/'.join(f'{major}.x' for major in DESCRIBED_MAJORS)}) and to the schemas read in this session, "
+                  f"so they have no unit or description: call Fink.get_schema({endpoint!r}) once, then query again.",
+                  UndescribedColumnWarning, stacklevel=2)
 
 
 def check_schema_versions(values):

@@ -14,7 +14,7 @@ from astroquery.exceptions import InvalidQueryError
 from astroquery_fink import annotate as annotate_module
 from astroquery_fink import columns, payload, schema
 from astroquery_fink.cli import EXIT_OK, EXIT_USAGE, main
-from astroquery_fink.schema import SchemaVersionWarning, check_schema_versions
+from astroquery_fink.schema import SchemaVersionWarning, UndescribedColumnWarning, check_schema_versions
 
 OBJECT = 313761043604045880  # has sources and forced photometry on the replica
 
@@ -183,10 +183,17 @@ def map_without_psf_flux(monkeypatch):
 @pytest.mark.remote_data
 def test_unknown_column_gets_the_servers_unit_after_get_schema(map_without_psf_flux, replica_client, url, http):
     doc = raw_schema(url, http, "/api/v1/fp")["LSST original fields (r:)"]["psfFlux"]["doc"]
-    before = replica_client.query_forced_photometry(OBJECT)
+    with pytest.warns(UndescribedColumnWarning, match=re.escape("['r:psfFlux']")) as record:
+        before = replica_client.query_forced_photometry(OBJECT)
+    assert len(record) == 1
     assert before["r:psfFlux"].unit is None  # nothing fetched yet: the map alone does not know it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named once per session
+        replica_client.query_forced_photometry(OBJECT)
     replica_client.get_schema("fp")
-    after = replica_client.query_forced_photometry(OBJECT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # described now: no warning
+        after = replica_client.query_forced_photometry(OBJECT)
     assert after["r:psfFlux"].unit == bracket_unit(doc) == u.nJy
     assert after["r:psfFlux"].description == doc
 
