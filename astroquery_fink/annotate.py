@@ -2,6 +2,7 @@
 from astropy.table import Column
 
 from .columns import column_kinds, endpoint_columns, missing_column, selectable_columns, type_kind
+from .schema import SCHEMA_FAMILIES, check_schema_versions, served_column, warn_undescribed
 
 __all__ = ["complete_columns", "annotate"]
 
@@ -75,6 +76,13 @@ def annotate(table, endpoint, descriptions=None):
     """
     Attach unit, description and UCD to every column of ``table`` that the column map knows.
 
+    A column the packaged map does not know (one of a newer alert schema) takes the unit and
+    description of the server's schema when one was read in this session (`get_schema`, called
+    by the query methods when a requested column is unknown to the map); no request is sent.
+    The LSST alert schema versions of the rows (``f:lsst_schema_version``) are recorded in
+    ``table.meta["lsst_schema_version"]`` (sorted list), with a `SchemaVersionWarning` once
+    for a version the packaged map does not describe.
+
     Parameters
     ----------
     table : `~astropy.table.Table`
@@ -88,14 +96,25 @@ def annotate(table, endpoint, descriptions=None):
     """
     known = {**selectable_columns(endpoint), **endpoint_columns(endpoint)}
     descriptions = descriptions or {}
+    undescribed = []
     for name in table.colnames:
         info = known.get(name)
         column = table[name]
+        served = served_column(endpoint, name) if info is None else None
         if info is not None:
             column.unit = info.unit
             if info.ucd:
                 column.meta["ucd"] = info.ucd
-        description = descriptions.get(name) or (info.description if info is not None else None)
+        elif served is not None and served[0] is not None:
+            column.unit = served[0]
+        elif served is None and name.startswith(SCHEMA_FAMILIES):
+            undescribed.append(name)
+        packaged = info.description if info is not None else (served[1] if served is not None else None)
+        description = descriptions.get(name) or packaged
         if description:
             column.description = description
+    if undescribed:
+        warn_undescribed(endpoint, undescribed)
+    if "f:lsst_schema_version" in table.colnames:
+        table.meta["lsst_schema_version"] = check_schema_versions(table["f:lsst_schema_version"])
     return table

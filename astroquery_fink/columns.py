@@ -11,6 +11,7 @@ from astropy.table import MaskedColumn
 
 __all__ = [
     "ColumnInfo",
+    "PACKAGED_SCHEMA_VERSION",  # noqa: F822 (provided by the module __getattr__)
     "ENDPOINTS",  # noqa: F822 (provided by the module __getattr__, read on first use)
     "KIND_DTYPES",
     "endpoint_columns",
@@ -126,6 +127,9 @@ def __getattr__(name):
     # payload must not pay for parsing the whole map (start-up time and memory)
     if name == "ENDPOINTS":
         return _endpoints()
+    if name == "PACKAGED_SCHEMA_VERSION":
+        # the LSST alert schema the map was generated from ("11.0"); see schema.DESCRIBED_MAJORS
+        return _data()["alert_schema_version"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

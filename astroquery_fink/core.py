@@ -428,18 +428,29 @@ class FinkClass(BaseQuery):
         return record(lightcurve, resolved)
 
     @shared_docs
-    def get_schema(self, endpoint="sources", *, cache=True, get_query_payload=False):
+    def get_schema(self, endpoint="sources", *, major_version=None, minor_version=None, cache=True,
+                   get_query_payload=False):
         """
         Describe the columns an endpoint returns (``/api/v1/schema``), in the server's words.
 
         The descriptions are the server's own texts; the columns of query results carry the
-        descriptions packaged with the client, whatever was asked before.
+        descriptions packaged with the client. A column the packaged map does not know (one of a
+        newer alert schema) takes its unit and description from the schemas fetched so far in
+        this session: call ``get_schema`` first to give such columns their units.
 
         Parameters
         ----------
         endpoint : str
             ``"sources"``, ``"objects"``, ``"fp"``, ``"conesearch"``, ``"cutouts"``, ``"sso"``,
-            ``"statistics"`` or ``"tags"``, with or without the ``/api/v1/`` prefix.
+            ``"statistics"`` or ``"tags"``, with or without the ``/api/v1/`` prefix; or
+            ``"datatransfer/lsst"`` / ``"datatransfer/fink"`` for the fields of the Data Transfer
+            files (whole alerts: ``diaSource.psfFlux``, ``prvDiaSources.midpointMjdTai``,
+            ``xm.simbad_otype``...).
+        major_version, minor_version : int, optional
+            LSST alert schema version to describe, e.g. ``major_version=10, minor_version=0``
+            (the server's latest when not given). ``minor_version`` defaults to 0 when only
+            ``major_version`` is given, and cannot be given alone. Versions before 10.0 are refused
+            (the server cannot build them). The Fink fields do not depend on it.
         cache : bool
             Reuse a cached answer (default: the schema changes rarely).
         {{payload_option}}
@@ -447,9 +458,10 @@ class FinkClass(BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            One row per field: ``name`` (with its family prefix, e.g. ``r:psfFlux``),
-            ``family`` (``r``, ``f``, ``b``), ``type`` (Avro type without the null branch),
-            ``nullable``, ``unit`` (an `~astropy.units.Unit`, or ``""``) and ``description``.
+            One row per field: ``name`` (with its family prefix, e.g. ``r:psfFlux``; Data Transfer
+            fields keep their dotted names), ``family`` (``r``, ``f``, ``b``, or ``LSST`` / ``Fink``),
+            ``type`` (Avro type without the null branch), ``nullable``, ``unit`` (an
+            `~astropy.units.Unit`, or ``""``) and ``description``.
 
         Examples
         --------
@@ -457,8 +469,12 @@ class FinkClass(BaseQuery):
         >>> schema = Fink.get_schema("fp")  # doctest: +REMOTE_DATA
         >>> schema.loc["r:psfFlux"]["unit"]  # doctest: +REMOTE_DATA
         Unit("nJy")
+        >>> old = Fink.get_schema("sources", major_version=10, minor_version=0)  # doctest: +REMOTE_DATA
+        >>> files = Fink.get_schema("datatransfer/lsst")  # doctest: +REMOTE_DATA
+        >>> files.loc["diaSource.psfFlux"]["unit"]  # doctest: +REMOTE_DATA
+        Unit("nJy")
         """
-        payload = schema_payload(endpoint)
+        payload = schema_payload(endpoint, major_version=major_version, minor_version=minor_version)
         if get_query_payload:
             return payload
         return query.query_schema(self, payload, cache=cache)

@@ -65,8 +65,12 @@ API = "/api/v1/"
 #: What a long id query does when some of its requests fail for good.
 ON_ERROR = ("raise", "warn")
 
-#: Endpoints ``/api/v1/schema`` can describe; it answers 404 for the others.
-SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics", "tags")
+#: Endpoints ``/api/v1/schema`` can describe; it answers 404 for the others. The two ``datatransfer/``
+#: entries describe the files of the Data Transfer service (whole alerts), not a REST endpoint.
+SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics", "tags",
+                    "datatransfer/lsst", "datatransfer/fink")
+#: The first LSST alert schema the server can describe: it needs the ``mpc_orbits`` file, which 9.0 lacks (500)
+FIRST_SCHEMA_MAJOR = 10
 
 # The largest signed 64-bit integer has 19 digits; Rubin ids are unsigned-looking int64.
 _INT64_MAX = np.iinfo(np.int64).max
@@ -333,15 +337,20 @@ def normalize_endpoint(endpoint):
     """
     Return the short name of an endpoint given as ``"fp"``, ``"api/v1/fp"`` or ``"/api/v1/fp"``.
 
+    The Data Transfer schemas are ``"datatransfer/lsst"`` and ``"datatransfer/fink"`` (a leading
+    slash is accepted).
+
     Raises
     ------
     astroquery.exceptions.InvalidQueryError
         If the schema endpoint cannot describe it.
     """
     text = str(endpoint).strip().strip("/")
-    if text.startswith("api/v1/"):
+    rest = text.startswith("api/v1/")
+    if rest:
         text = text[len("api/v1/"):]
-    if text not in SCHEMA_ENDPOINTS:
+    # the Data Transfer schemas live outside /api/v1/ on the server (/api/v1/datatransfer/lsst is a 404)
+    if text not in SCHEMA_ENDPOINTS or (rest and text.startswith("datatransfer/")):
         raise InvalidQueryError(
             f"endpoint {endpoint!r} has no schema; the Fink/LSST schema service describes {SCHEMA_ENDPOINTS} "
             "(not resolver, skymap or blocks)."
@@ -770,9 +779,37 @@ def statistics_payload(date="", *, columns=None, output_format="votable"):
     return _with_table_options({"date": normalize_night(date)}, columns, output_format)
 
 
-def schema_payload(endpoint):
-    """Build the body of a schema query: the full path of the endpoint to describe."""
-    return {"endpoint": API + normalize_endpoint(endpoint)}
+def schema_payload(endpoint, *, major_version=None, minor_version=None):
+    """
+    Build the body of a schema query: the full path of the endpoint to describe, and the version.
+
+    The server reads the version only when both numbers are given (otherwise it serves the latest
+    for both), so ``minor_version`` alone is refused and ``major_version`` alone means minor 0.
+    Versions before `FIRST_SCHEMA_MAJOR` are refused: the server fails (500) on them.
+    """
+    short = normalize_endpoint(endpoint)
+    payload = {"endpoint": ("/" if short.startswith("datatransfer/") else API) + short}
+    if major_version is None:
+        if minor_version is not None:
+            raise InvalidQueryError(f"minor_version={minor_version!r} needs major_version: the server ignores a "
+                                    "minor version given alone and serves the latest schema.")
+        return payload
+    major = _version_number(major_version, "major_version")
+    minor = 0 if minor_version is None else _version_number(minor_version, "minor_version")
+    if major < FIRST_SCHEMA_MAJOR:
+        raise InvalidQueryError(f"LSST alert schema {major}.{minor} cannot be described: the schema service "
+                                f"serves versions {FIRST_SCHEMA_MAJOR}.0 and later (earlier ones lack files it needs).")
+    payload.update(major_version=major, minor_version=minor)
+    return payload
+
+
+def _version_number(value, name):
+    """A schema version number: a non-negative int (or its decimal text), else `InvalidQueryError`."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InvalidQueryError(f"{name} must be a non-negative integer, got {value!r}.")
+    return int(value)
 
 
 def cutout_payload(dia_source_id, *, kind="Science", output_format="FITS", stretch=None, colormap=None,

@@ -192,9 +192,12 @@ _COMMAND_TABLE = (
     _Command(
         "schema", queries.schema, "the columns an endpoint returns (/api/v1/schema)",
         "One row per column of an endpoint: name, family, type, nullable, unit, description.",
-        ("fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv"),
+        ("fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv",
+         "fink-query schema sources --schema-version 10.0", "fink-query schema datatransfer/lsst"),
         shared=("output", "server"),
-        options=(_arg("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}"),)),
+        options=(_arg("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}"),
+                 _arg("--schema-version", metavar="MAJOR[.MINOR]",
+                      help="LSST alert schema version to describe, e.g. 10.0 (default: the server's latest)"))),
     _Command(
         "cone", queries.cone, "objects around a position (/api/v1/conesearch)",
         "The objects Fink saw within a radius of a position (ICRS): the latest alert of each, with "

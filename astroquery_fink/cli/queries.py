@@ -29,7 +29,9 @@ def objects(client, args):
 
 
 def schema(client, args):
-    return client.get_schema(args.endpoint)
+    # "10.0" -> major 10, minor 0; "10" -> major only (minor 0): get_schema checks the numbers
+    major, _, minor = (args.schema_version or "").partition(".")
+    return client.get_schema(args.endpoint, major_version=major or None, minor_version=minor or None)
 
 
 def cone(client, args):
