@@ -2,7 +2,8 @@
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TableParseError
 
-__all__ = ["BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
+__all__ = ["SchemaVersionWarning", "UndescribedColumnWarning",
+           "BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
            "ResponseTooLargeError", "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning",
            "UnexpectedValuesWarning", "OutsideSurveyWarning", "BulkQueryWarning", "NameResolutionError"]
 
@@ -155,3 +156,11 @@ class BatchInterrupted(KeyboardInterrupt):
         if self.answers is None:
             return []
         return self.answers.failed_ids + self.answers.unfetched_ids
+
+
+class SchemaVersionWarning(AstropyWarning):
+    """Rows come from an LSST alert schema whose fields the packaged column map may not describe."""
+
+
+class UndescribedColumnWarning(AstropyWarning):
+    """A result column is unknown to the packaged column map and to every schema read in the session."""

@@ -1,12 +1,12 @@
 """Turning the schema service's field descriptions into a Table with units, and remembering them."""
 import re
-import warnings
 
 from astropy import units as u
 from astropy.table import Column, Table
-from astropy.utils.exceptions import AstropyWarning
 
+from . import results
 from .columns import column_info
+from .exceptions import SchemaVersionWarning, UndescribedColumnWarning
 from .layout import leading_first
 
 __all__ = ["schema_table", "served_column", "forget_served", "check_schema_versions", "SchemaVersionWarning",
@@ -23,14 +23,6 @@ SCHEMA_FAMILIES = ("r:", "f:")
 _SCHEMA_OF = {"sso_ephemerides": "sso"}
 # value format of f:lsst_schema_version: "lsst.v10_0"
 _ROW_VERSION = re.compile(r"^lsst\.v(?P<major>\d+)_(?P<minor>\d+)$")
-
-
-class SchemaVersionWarning(AstropyWarning):
-    """Rows come from an LSST alert schema whose fields the packaged column map may not describe."""
-
-
-class UndescribedColumnWarning(AstropyWarning):
-    """A result column is unknown to the packaged column map and to every schema read in the session."""
 
 
 # (endpoint, column) -> (unit or None, description) of every field the schema service described in
@@ -133,10 +125,10 @@ def warn_undescribed(endpoint, names):
     if not new:
         return
     _WARNED_COLUMNS.update((endpoint, name) for name in new)
-    warnings.warn(f"{endpoint} columns {new} are unknown to the column map of this client (LSST alert schema "
+    results.warn(f"{endpoint} columns {new} are unknown to the column map of this client (LSST alert schema "
                   f"{'/'.join(f'{major}.x' for major in DESCRIBED_MAJORS)}) and to the schemas read in this session, "
                   f"so they have no unit or description: call Fink.get_schema({endpoint!r}) once, then query again.",
-                  UndescribedColumnWarning, stacklevel=2)
+                  UndescribedColumnWarning)
 
 
 def check_schema_versions(values):
@@ -152,8 +144,8 @@ def check_schema_versions(values):
         if version in _WARNED_VERSIONS or (match and int(match.group("major")) in DESCRIBED_MAJORS):
             continue
         _WARNED_VERSIONS.add(version)
-        warnings.warn(f"rows come from LSST alert schema {version!r}, which the packaged column map does not "
+        results.warn(f"rows come from LSST alert schema {version!r}, which the packaged column map does not "
                       f"describe (it knows majors {DESCRIBED_MAJORS}); columns it does not know take their units "
                       "from the schemas fetched in this session: call Fink.get_schema(endpoint) first.",
-                      SchemaVersionWarning, stacklevel=2)
+                      SchemaVersionWarning)
     return versions

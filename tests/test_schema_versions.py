@@ -14,7 +14,8 @@ from astroquery.exceptions import InvalidQueryError
 from astroquery_fink import annotate as annotate_module
 from astroquery_fink import columns, payload, schema
 from astroquery_fink.cli import EXIT_OK, EXIT_USAGE, main
-from astroquery_fink.schema import SchemaVersionWarning, UndescribedColumnWarning, check_schema_versions
+from astroquery_fink.exceptions import SchemaVersionWarning, UndescribedColumnWarning
+from astroquery_fink.schema import check_schema_versions
 
 OBJECT = 313761043604045880  # has sources and forced photometry on the replica
 
@@ -186,6 +187,7 @@ def test_unknown_column_gets_the_servers_unit_after_get_schema(map_without_psf_f
     with pytest.warns(UndescribedColumnWarning, match=re.escape("['r:psfFlux']")) as record:
         before = replica_client.query_forced_photometry(OBJECT)
     assert len(record) == 1
+    assert record[0].filename == __file__  # pointed at the user's call, not at the package
     assert before["r:psfFlux"].unit is None  # nothing fetched yet: the map alone does not know it
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # named once per session
