@@ -355,8 +355,8 @@ def write_data_transfer(folder, object_ids=None, *, alerts_per_object=3, batchsi
         Topic name, ``ftransfer_lsst_<YYYY-MM-DD>_<0-999999>``.
     seed : int, optional
         Seed of the order of the alerts and of the file sizes.
-    dataset : astroquery_fink.testing.Dataset, optional
-        The replica's data (default: the default replica's).
+    dataset : optional
+        The replica's data, a ``Dataset`` (default: what a default `FinkReplica` serves).
 
     Returns
     -------
