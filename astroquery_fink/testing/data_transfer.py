@@ -114,12 +114,12 @@ def data_transfer_schema():
 
 def _coerce(value, kind):
     """A cell of the replica's tables as the Arrow type wants it; None for a missing value (never NaN)."""
-    if value is None or value is getattr(value, "NA", object()):
+    if value is None:
         return None
     try:
-        if value != value:  # NaN, pandas.NA
+        if value != value:  # NaN
             return None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # pandas.NA: its comparisons give NA, whose truth is undefined
         return None
     if pa.types.is_integer(kind):
         if isinstance(value, str):
