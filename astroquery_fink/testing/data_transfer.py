@@ -244,25 +244,29 @@ def _object_alerts(sections, sources, forced, obj, alerts_per_object):
 def _alerts(dataset, object_ids, alerts_per_object, schema):
     from .dataset import TABLES
 
-    sources = dataset.tables[TABLES["sources"]]
-    forced = dataset.tables[TABLES["fp"]]
-    objects = dataset.tables[TABLES["objects"]]
     sections = _Sections(schema)
+    sources, forced, objects = (_cells_by_object(dataset.tables[TABLES[name]], object_ids)
+                                for name in ("sources", "fp", "objects"))
     rows = []
     for oid in object_ids:
-        mine = sources[sources["r:diaObjectId"].astype("int64") == int(oid)].sort_values("r:midpointMjdTai")
-        obj = objects[objects["r:diaObjectId"].astype("int64") == int(oid)]
-        if mine.empty or obj.empty:
+        if not sources.get(int(oid)) or not objects.get(int(oid)):
             raise ValueError(f"the replica has no static object with diaObjectId {oid}")
-        points = forced[forced["r:diaObjectId"].astype("int64") == int(oid)].sort_values("r:midpointMjdTai")
-        rows.extend(_object_alerts(sections, _cells(mine), _cells(points), _cells(obj)[0], alerts_per_object))
+        rows.extend(_object_alerts(sections, sources[int(oid)], forced.get(int(oid), []), objects[int(oid)][0],
+                                   alerts_per_object))
     return rows
 
 
-def _cells(frame):
-    """Rows of a table as dicts of plain Python values, a missing cell as None."""
+def _cells_by_object(frame, object_ids):
+    """diaObjectId -> rows of ``frame`` (dicts of plain Python values, a missing cell as None), sorted by time."""
+    ids = frame["r:diaObjectId"].astype("int64")
+    frame = frame[ids.isin([int(i) for i in object_ids]).to_numpy()]
+    if "r:midpointMjdTai" in frame:
+        frame = frame.sort_values("r:midpointMjdTai", kind="stable")
     frame = frame.astype(object)
-    return frame.where(frame.notna(), None).to_dict("records")
+    grouped = {}
+    for row in frame.where(frame.notna(), None).to_dict("records"):
+        grouped.setdefault(int(row["r:diaObjectId"]), []).append(row)
+    return grouped
 
 
 # --- null-typed columns (fink-client < 11) ------------------------------------------------------
