@@ -321,3 +321,20 @@ def test_time_partitions(tmp_path):
 def test_bad_arguments(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         write_data_transfer(tmp_path, **kwargs)
+
+
+def test_synthetic_objects_of_a_bigger_replica(tmp_path):
+    # the benchmark objects (generate_dataset(extra_objects=...)) write too; no REST here, so the
+    # oracle is the dataset's own sources table, read with plain pandas
+    from astroquery_fink.testing import generate_dataset
+
+    data = generate_dataset(extra_objects=40)
+    files = write_data_transfer(tmp_path, data.extra_object_ids, dataset=data, alerts_per_object=1,
+                                dump_schemas=False)
+    table = pq.read_table(files, columns=["diaSource", "prvDiaSources"])
+    found = set(pc.struct_field(table["diaSource"], "diaSourceId").to_pylist())
+    found |= set(pc.struct_field(pc.list_flatten(table["prvDiaSources"]), "diaSourceId").to_pylist())
+    sources = data.tables["rubin.diaSource_static"]
+    mine = sources["r:diaObjectId"].astype("int64").isin([int(i) for i in data.extra_object_ids])
+    assert table.num_rows == 40
+    assert found == set(sources.loc[mine, "r:diaSourceId"].astype("int64").tolist())
