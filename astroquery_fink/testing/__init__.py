@@ -37,7 +37,8 @@ answer with front-end errors (429, 502, 503, 504 with ``Retry-After``), crashes 
 truncated, malformed or reset answers, per endpoint and per diaObjectId, and
 `FinkReplica.requests` logs what was asked. For benchmarks, ``extra_objects`` adds thousands
 of synthetic objects (ids from `extra_object_ids`), and ``python -m astroquery_fink.testing``
-serves the replica in a process of its own.
+serves the replica in a process of its own. `write_data_transfer` writes the replica's objects
+as a Fink Data Transfer download (Parquet files of whole alerts).
 """
 
 __all__ = [
@@ -52,10 +53,11 @@ __all__ = [
     "BIG_FP_OBJECT_ID",
     "KNOWN_SOURCE",
     "SPEC_SOURCE_IDS",
+    "write_data_transfer",
 ]
 
 # Each name is imported from its module on first access (PEP 562): importing this package, or
-# its pytest plugin, loads neither pandas nor Flask until a replica or its data is asked for.
+# its pytest plugin, loads neither pandas, pyarrow nor Flask until a replica or its data is asked for.
 _HOMES = {
     "FinkReplica": "server",
     "create_app": "server",
@@ -68,6 +70,7 @@ _HOMES = {
     "add_extra_objects": "extra",
     "extra_object_ids": "extra",
     "FAULTS": "faults",
+    "write_data_transfer": "data_transfer",
 }
 
 
