@@ -93,14 +93,15 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-__all__ = ["Fink", "FinkClass", "Conf", "conf", "plot_cutouts", "__version__"]
+__all__ = ["Fink", "FinkClass", "Conf", "conf", "plot_cutouts", "read_data_transfer", "__version__"]
 
 # ``Fink`` and ``FinkClass`` are imported from `astroquery_fink.core` on first access (PEP 562):
 # ``import astroquery_fink`` then costs no more than astropy's configuration, and processes that
 # only need ``conf`` or the replica (``python -m astroquery_fink.testing``) never load the client
 # and astroquery.query (pyvo, most of astropy). ``from astroquery_fink import Fink`` works as before.
-# ``plot_cutouts`` comes the same way from `astroquery_fink.stamps` (which imports matplotlib only when it draws).
-_LAZY = {"Fink": "core", "FinkClass": "core", "plot_cutouts": "stamps"}
+# ``plot_cutouts`` comes the same way from `astroquery_fink.stamps` (which imports matplotlib only when it draws),
+# ``read_data_transfer`` from `astroquery_fink.data_transfer` (which imports pyarrow only when it reads).
+_LAZY = {"Fink": "core", "FinkClass": "core", "plot_cutouts": "stamps", "read_data_transfer": "data_transfer"}
 
 
 def __getattr__(name):
