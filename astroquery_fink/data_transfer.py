@@ -148,7 +148,10 @@ def _records(files, schema, latest, history):
     parts = [pc.list_flatten(table[history].combine_chunks())]
     if latest is not None:
         parts.insert(0, table[latest].combine_chunks())
-    item = parts[-1].type
+    # without the schema dump, a field of the alert's diaSource may be typed null where the
+    # history's is not (or the reverse): both take the type that holds either
+    item = pa.unify_schemas([pa.schema([("record", part.type)]) for part in parts],
+                            promote_options="permissive").field("record").type
     parts = [part.cast(item) for part in parts]
     return pa.concat_arrays(parts)
 

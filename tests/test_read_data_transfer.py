@@ -112,3 +112,25 @@ def test_unknown_column_refused(download):
 def test_no_data_files_refused(tmp_path):
     with pytest.raises(FinkInvalidQueryError, match="no Parquet data files"):
         read_data_transfer(tmp_path)
+
+
+def test_null_typed_files_read_without_schema_dump(tmp_path, download):
+    """Without the dumped schema, the files are read one by one and their types merged."""
+    write_data_transfer(tmp_path, IDS, alerts_per_object=None, null_typed=True, batchsize=2, dump_schemas=False)
+    assert not list(tmp_path.glob("*.metadata"))
+    read = read_data_transfer(tmp_path, kind="sources")
+    expected = read_data_transfer(download, kind="sources")
+    assert len(read) == len(expected)
+    for name in ("r:diaSourceId", "r:diaObjectId", "r:psfFlux", "r:band"):
+        assert read[name].dtype == expected[name].dtype, name
+        assert np.array_equal(read[name], expected[name]), name
+
+
+def test_time_partitioned_topic_folder(tmp_path, download):
+    """Files under year=/month=/day= folders are found, and the topic folder itself can be given."""
+    files = write_data_transfer(tmp_path, IDS, alerts_per_object=None, partition_by="time")
+    assert any("year=" in str(f) for f in files)
+    topic = files[0].relative_to(tmp_path).parts[0]
+    read = read_data_transfer(tmp_path / topic, kind="fp")
+    expected = read_data_transfer(download, kind="fp")
+    assert np.array_equal(read["r:diaForcedSourceId"], expected["r:diaForcedSourceId"])
