@@ -181,6 +181,10 @@ def _masked(array, name, kind):
         data = np.zeros(len(array), dtype=KIND_DTYPES[kind]) if kind != "str" else np.full(len(array), "")
     elif kind == "str":
         data = np.array(array.fill_null("").to_pylist(), dtype=str) if len(array) else np.array([], dtype="U1")
+    elif pa.types.is_float32(array.type):
+        # the REST answers carry the shortest decimal of a float32 (12102.205), which as float64
+        # is not the float32 widened (12102.205078125): go through that decimal to give the same numbers
+        data = array.fill_null(0).to_numpy(zero_copy_only=False).astype(str).astype(KIND_DTYPES[kind])
     else:
         fill = False if kind == "bool" else 0
         data = array.fill_null(fill).to_numpy(zero_copy_only=False).astype(KIND_DTYPES[kind])
