@@ -177,9 +177,7 @@ class FinkClass(BaseQuery):
 
         Warns
         -----
-        astroquery_fink.exceptions.BulkQueryWarning
-            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
-            Fink asks that such volumes go through its Data Transfer service.
+        {{bulk_warning}}
 
         Raises
         ------
@@ -236,9 +234,7 @@ class FinkClass(BaseQuery):
 
         Warns
         -----
-        astroquery_fink.exceptions.BulkQueryWarning
-            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
-            Fink asks that such volumes go through its Data Transfer service.
+        {{bulk_warning}}
 
         Raises
         ------
@@ -285,9 +281,7 @@ class FinkClass(BaseQuery):
 
         Warns
         -----
-        astroquery_fink.exceptions.BulkQueryWarning
-            Once, before any request, when more ids than ``conf.bulk_ids_warning`` (500) are asked:
-            Fink asks that such volumes go through its Data Transfer service.
+        {{bulk_warning}}
 
         Raises
         ------
@@ -376,9 +370,7 @@ class FinkClass(BaseQuery):
         astroquery.exceptions.MaxResultsWarning
             When an object reached the server's limit of 10 000 rows per request in either
             query (its newest rows are missing).
-        astroquery_fink.exceptions.BulkQueryWarning
-            Once for the whole call, before any request, when more ids than
-            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
+        {{bulk_warning}}
 
         Raises
         ------
@@ -887,9 +879,7 @@ class FinkClass(BaseQuery):
         -----
         astroquery.exceptions.NoResultsWarning
             When some ids have no data at all (their rows are masked, with zero counts).
-        astroquery_fink.exceptions.BulkQueryWarning
-            Once for the whole call, before any request, when more ids than
-            ``conf.bulk_ids_warning`` (500) are asked (see the id query methods).
+        {{bulk_warning}}
 
         Raises
         ------

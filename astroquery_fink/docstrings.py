@@ -22,6 +22,9 @@ on_error : {"raise", "warn"}
     When some requests of a long id list still fail after their retries: raise
     `~astroquery_fink.exceptions.IncompleteResultError` (it carries the partial table and
     the failed ids), or return the partial table with a warning naming them.""",
+    "bulk_warning": """astroquery_fink.exceptions.BulkQueryWarning
+    Once for the whole call, before any request, when more ids than ``conf.bulk_ids_warning``
+    (500) are asked: Fink asks that such volumes go through its Data Transfer service.""",
     "query_errors": """astroquery.exceptions.InvalidQueryError
     Bad input (before any request), or a query the server rejected
     (`~astroquery_fink.exceptions.FinkInvalidQueryError`, with ``status``, ``url`` and
