@@ -5,11 +5,15 @@ A Data Transfer download (``finkctl transfer -outformat parquet``) holds whole a
 row, with the object's history nested in each alert: ``prvDiaSources`` (earlier detections) and
 ``prvDiaForcedSources`` (forced photometry). `read_data_transfer` flattens that history into one
 row per detection or forced point, drops the copies every later alert of an object repeats, and
-finishes the table exactly as `~astroquery_fink.FinkClass.query_sources` and
-`~astroquery_fink.FinkClass.query_forced_photometry` do (units, row order, leading columns).
+finishes the table exactly as the REST methods do (units, row order, leading columns).
+
+The files are read one record batch at a time and only the fields a table needs are decoded,
+inside the nested lists too; the rows already seen are dropped batch by batch, so memory holds
+the unique rows and one batch, never the repeated history.
 
 pyarrow is imported inside the functions: ``import astroquery_fink`` must stay light.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,55 +22,115 @@ from astropy.table import MaskedColumn, Table
 from .columns import KIND_DTYPES, column_kinds
 from .exceptions import FinkInvalidQueryError
 
-__all__ = ["read_data_transfer", "KINDS"]
+__all__ = ["read_data_transfer", "KINDS", "LIGHTCURVE"]
 
-#: kind -> (REST endpoint whose table is returned, alert column of the latest row or None, history column, row id)
+
+@dataclass(frozen=True)
+class Kind:
+    """
+    How the rows of one kind of table are made from the alerts of a download.
+
+    ``alert`` lists the alert columns that make one row per alert, each with the prefix its
+    fields take (a struct gives its fields, a plain column itself); ``history`` is the list
+    column whose elements are rows too. Rows are unique by ``row_id``; with ``latest`` only the
+    row of an object's latest alert is kept.
+    """
+
+    endpoint: str  # the REST endpoint whose column map, row order and units the table takes
+    row_id: str
+    alert: tuple = ()
+    history: tuple = None  # (list column, prefix)
+    latest: bool = False
+
+
+_ROOT = (("observation_reason", "r:"), ("target_name", "r:"))
+_VERSIONS = (("lsst_schema_version", "f:"), ("fink_broker_version", "f:"), ("fink_science_version", "f:"))
+
+#: The tables a download gives, by ``kind`` (``"lightcurve"`` is made of ``"sources"`` and ``"fp"``).
 KINDS = {
-    "sources": ("sources", "diaSource", "prvDiaSources", "diaSourceId"),
-    "fp": ("fp", None, "prvDiaForcedSources", "diaForcedSourceId"),
+    # every detection: the alert's own diaSource and the earlier ones of its history
+    "sources": Kind("sources", "r:diaSourceId", alert=(("diaSource", "r:"),), history=("prvDiaSources", "r:")),
+    "fp": Kind("fp", "r:diaForcedSourceId", history=("prvDiaForcedSources", "r:")),
+    # one row per alert with Fink's values, as /api/v1/sources (and tags) serve an alert
+    "alerts": Kind("sources", "r:diaSourceId",
+                   alert=(*_ROOT, ("diaSource", "r:"), ("clf", "f:clf_"), ("xm", "f:xm_"), *_VERSIONS)),
+    # one row per object, its latest alert's diaObject, as /api/v1/objects keeps it
+    "objects": Kind("objects", "r:diaObjectId", alert=(*_ROOT, ("diaObject", "r:"), ("pred", "f:"), ("misc", "f:")),
+                    latest=True),
 }
+#: The kind made by merging the detections and the forced photometry, as `FinkClass.get_lightcurve` does.
+LIGHTCURVE = "lightcurve"
 
-# the LSST field names become the API's by this prefix (r:psfFlux)
-_PREFIX = "r:"
 # An alert's own diaSource says 0 for "no object": ssObjectId of a static object's detection,
 # diaObjectId of a Solar System one; the copies in later histories and the REST answers say null.
 _ZERO_IS_NULL = ("r:ssObjectId", "r:diaObjectId")
 # kept whatever ``columns`` asks, as the REST answers keep them: the object a row belongs to
 _KEEP = ("r:diaObjectId",)
+# the alert's time, read to pick an object's latest alert (not a column of the result)
+_ALERT_TIME = ("diaSource", "midpointMjdTai")
+_ALERT_TIME_NAME = "alert midpointMjdTai"
+# alerts decoded at a time: a full alert is ~250 kB, and only the needed fields are decoded
+_BATCH_ALERTS = 256
 
 
-def read_data_transfer(path, kind="sources", columns=None):
+def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference", limit_sigma=None,
+                       keep_withdrawn=False, min_reliability=None):
     """
-    Read the detections or the forced photometry of a Fink Data Transfer download.
+    Read a Fink Data Transfer download into the table the REST methods give for the same objects.
 
     Every alert of an object repeats the object's history, so each detection (``diaSourceId``)
-    and forced point (``diaForcedSourceId``) is kept once. The table has the columns, units,
-    descriptions and row order of the REST answer for the same objects: column names are the
-    LSST field names with the ``r:`` prefix (``r:psfFlux``), identifiers are exact 64-bit
-    integers and missing values are masked.
+    and forced point (``diaForcedSourceId``) is kept once. Column names are those of the REST
+    answers (``r:`` and the LSST field name, ``f:`` for Fink's values), identifiers are exact
+    64-bit integers, missing values are masked, and the units, descriptions and row order are
+    the REST methods'.
 
     Parameters
     ----------
     path : str or path-like
         The download: the folder ``finkctl transfer`` wrote into (holding the topic folder and
         the ``arrow_schema_<topic>.metadata`` dump), the topic folder itself, or one Parquet file.
-        The dumped Arrow schema, when found beside the topic folder, is used to read all the
-        files together, even those written by fink-client < 11.0 with ``null``-typed columns.
-    kind : {"sources", "fp"}, optional
-        ``"sources"``: the detections (alert ``diaSource`` and ``prvDiaSources``), as
-        `~astroquery_fink.FinkClass.query_sources`; ``"fp"``: the forced photometry
-        (``prvDiaForcedSources``), as `~astroquery_fink.FinkClass.query_forced_photometry`.
+        Time partitions (``year=/month=/day=`` folders) are found. The dumped Arrow schema, when
+        found, types the fields that files of fink-client < 11.0 hold as ``null``; without it the
+        files' own types are merged.
+    kind : {"lightcurve", "sources", "fp", "alerts", "objects"}, optional
+        ``"lightcurve"`` (default): detections and forced photometry merged, as
+        `~astroquery_fink.FinkClass.get_lightcurve` gives them (magnitudes, upper limits, ``kind``).
+        ``"sources"``: every detection (each alert's ``diaSource`` and its ``prvDiaSources``),
+        the LSST columns of `~astroquery_fink.FinkClass.query_sources`.
+        ``"fp"``: the forced photometry (``prvDiaForcedSources``), as
+        `~astroquery_fink.FinkClass.query_forced_photometry`.
+        ``"alerts"``: one row per alert, its detection with Fink's classifier and cross-match
+        values (``f:clf_*``, ``f:xm_*``), the row `~astroquery_fink.FinkClass.query_sources`
+        gives for that detection.
+        ``"objects"``: one row per object, the ``diaObject`` of its latest alert in the download
+        and Fink's object values, as `~astroquery_fink.FinkClass.query_object`.
     columns : list of str, optional
-        Only these columns (API names, such as ``"r:psfFlux"``); default: all those in the files.
+        Only these columns (REST names, such as ``"r:psfFlux"``); ``r:diaObjectId`` is always
+        kept. For ``"lightcurve"``, columns added to the light curve's own, as in
+        `~astroquery_fink.FinkClass.get_lightcurve`. Default: every column the files hold.
+    flux, limit_sigma, keep_withdrawn, min_reliability : optional
+        For ``kind="lightcurve"`` only: as in `~astroquery_fink.FinkClass.get_lightcurve`.
 
     Returns
     -------
     `~astropy.table.Table`
+        ``meta`` holds ``source`` (``"Fink Data Transfer"``), ``path``, ``kind``, ``files`` and
+        ``alerts`` (how many were read) and ``duplicates`` (rows dropped as copies of a row
+        already read).
 
     Raises
     ------
     astroquery_fink.exceptions.FinkInvalidQueryError
-        For an unknown ``kind``, a column the download cannot hold, or a path with no data files.
+        For an unknown ``kind``, a column the download cannot hold, bad light-curve options,
+        or a path with no data files.
+
+    Notes
+    -----
+    What a download cannot give: forced points measured after an object's last alert are in no
+    alert; the history rows carry no Fink values (``f:`` columns are only in ``"alerts"`` and
+    ``"objects"``); Solar System alerts have no ``diaObject`` and no history (their detections
+    are in ``"sources"`` and ``"alerts"`` with a masked ``r:diaObjectId`` and their
+    ``r:ssObjectId``).
 
     Examples
     --------
@@ -76,40 +140,110 @@ def read_data_transfer(path, kind="sources", columns=None):
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     _ = write_data_transfer(folder, ["314003014107006318"], alerts_per_object=None)
     ...     sources = read_data_transfer(folder, kind="sources", columns=["r:midpointMjdTai", "r:psfFlux"])
+    ...     lightcurve = read_data_transfer(folder)
     >>> sources.colnames
     ['r:diaObjectId', 'r:midpointMjdTai', 'r:psfFlux']
     >>> sources["r:psfFlux"].unit
     Unit("nJy")
+    >>> sorted(set(lightcurve["kind"])), lightcurve["mag"].unit
+    (['detection', 'forced'], Unit("mag(AB)"))
     """
-    if kind not in KINDS:
-        raise FinkInvalidQueryError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
+    if kind != LIGHTCURVE and kind not in KINDS:
+        raise FinkInvalidQueryError(f"kind must be one of {[LIGHTCURVE, *KINDS]}, not {kind!r}")
     if columns is not None:
         if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
             raise FinkInvalidQueryError(f"columns must be a list of column names, not {columns!r}")
         columns = list(columns)
-    endpoint, latest, history, row_id = KINDS[kind]
-    files, schema = _download(path)
-    records = _records(files, schema, latest, history)
-    records = _unique(records, row_id)
-    fields = [field.name for field in records.type]
-    if columns is not None:
-        unknown = [name for name in columns if not name.startswith(_PREFIX) or name[len(_PREFIX):] not in fields]
-        if unknown:
-            raise FinkInvalidQueryError(f"{unknown} are not {kind} columns of a Data Transfer download; "
-                                        f"they are the r: prefix and a field of {history}")
-    kinds = column_kinds(endpoint)
-    table = Table([_masked(records.field(name), _PREFIX + name, kinds.get(_PREFIX + name)) for name in fields])
-    for name in _ZERO_IS_NULL:
-        if name in table.colnames:
-            table[name].mask |= table[name].filled(0) == 0
-    return _finish(table, endpoint, columns, path)
+    if kind == LIGHTCURVE:
+        return _lightcurve(path, columns, flux=flux, limit_sigma=limit_sigma, keep_withdrawn=keep_withdrawn,
+                           min_reliability=min_reliability)
+    download = Download(path)
+    plan = Plan(KINDS[kind], download.fields, columns)
+    (rows,), counts = download.scan([plan])
+    return _finish(to_table(rows, plan), plan, columns, download, counts, kind)
 
 
-def _download(path):
+def _lightcurve(path, columns, **options):
+    """Detections and forced photometry read in one pass, merged as `FinkClass.get_lightcurve` merges them."""
+    from .lightcurve import (
+        DEFAULT_LIMIT_SIGMA,
+        DETECTION_COLUMNS,
+        FLUX_COLUMNS,
+        FORCED_COLUMNS,
+        lightcurve_option_error,
+        merge_lightcurve,
+    )
+
+    if options["limit_sigma"] is None:
+        options["limit_sigma"] = DEFAULT_LIMIT_SIGMA
+    problem = lightcurve_option_error(options["flux"], options["limit_sigma"], options["min_reliability"],
+                                      forced=True)
+    if problem:
+        raise FinkInvalidQueryError(problem)
+    extra = [*FLUX_COLUMNS[options["flux"]], *(columns or [])]
+    download = Download(path)
+    detections = Plan(KINDS["sources"], download.fields, list(dict.fromkeys([*DETECTION_COLUMNS, *extra])))
+    served = detections.names_of(KINDS["fp"], download.fields)
+    forced = Plan(KINDS["fp"], download.fields,
+                  list(dict.fromkeys([*FORCED_COLUMNS, *(name for name in extra if name in served)])))
+    (sources, photometry), counts = download.scan([detections, forced])
+    sources = _finish(to_table(sources, detections), detections, detections.columns, download, counts, "sources")
+    photometry = _finish(to_table(photometry, forced), forced, forced.columns, download, counts, "fp", 1)
+    lightcurve = merge_lightcurve(sources, photometry, **options)
+    lightcurve.meta.update(_meta(download, counts, LIGHTCURVE))
+    return lightcurve
+
+
+class Download:
+    """The data files of a download and the names of the fields they hold (from the schema dump when there is one)."""
+
+    def __init__(self, path):
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        self.files, dump = _files(self.path)
+        schemas = [pq.read_schema(dump)] if dump is not None else [pq.read_schema(f) for f in self.files]
+        self.schema = schemas[0] if dump is not None else None
+        #: column -> its field names (a struct's or a list of structs'), or None for a plain column
+        self.fields = {}
+        for schema in schemas:
+            for field in schema:
+                names = _field_names(field.type)
+                known = self.fields.setdefault(field.name, names)
+                if names and known is not None:
+                    known.extend(name for name in names if name not in known)
+                elif names:
+                    self.fields[field.name] = names
+
+    def scan(self, plans):
+        """
+        Read every file once, batch by batch, and give each plan its unique rows.
+
+        Returns ``(tables, counts)``: one Arrow table per plan, and the numbers of files, alerts
+        and duplicate rows dropped (per plan).
+        """
+        import pyarrow.parquet as pq
+
+        seen = [_Seen(plan.kind) for plan in plans]
+        parts = [[] for _ in plans]
+        alerts = 0
+        for path in self.files:
+            with pq.ParquetFile(path) as data:
+                leaves = [data.schema.column(i).path for i in range(len(data.schema))]
+                wanted = sorted({leaf for plan in plans for leaf in plan.leaves(leaves)})
+                for batch in data.iter_batches(batch_size=_BATCH_ALERTS, columns=wanted):
+                    alerts += batch.num_rows
+                    for plan, keep, into in zip(plans, seen, parts, strict=True):
+                        rows = plan.rows(batch, self.schema)
+                        into.append(keep.new(rows))
+        tables = [_concat(into, plan) for into, plan in zip(parts, plans, strict=True)]
+        tables = [keep.final(table) for keep, table in zip(seen, tables, strict=True)]
+        counts = {"files": len(self.files), "alerts": alerts, "duplicates": [keep.dropped for keep in seen]}
+        return tables, counts
+
+
+def _files(path):
     """The Parquet data files under ``path`` and the dumped Arrow schema beside them (or None)."""
-    import pyarrow.parquet as pq
-
-    path = Path(path)
     if path.is_file():
         files = [path]
         candidates = [path.parent.parent, path.parent]
@@ -124,46 +258,223 @@ def _download(path):
     if not files:
         raise FinkInvalidQueryError(f"no Parquet data files (*.parquet) under {str(path)!r}")
     dumps = sorted({dump for folder in candidates for dump in folder.glob("arrow_schema_*.metadata")})
-    schema = pq.read_schema(dumps[0]) if dumps else None
-    return files, schema
+    return files, (dumps[0] if dumps else None)
 
 
-def _records(files, schema, latest, history):
+def _field_names(arrow_type):
+    """The field names of a struct or of a list of structs; None for any other type."""
+    import pyarrow as pa
+
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_struct(arrow_type):
+        return [arrow_type.field(i).name for i in range(arrow_type.num_fields)]
+    return None
+
+
+class Plan:
     """
-    One struct array of every history row of every alert (the alert's own ``latest`` one too).
+    Which fields of which columns one table reads, and the REST names they take.
 
-    Only the ``latest`` and ``history`` columns are read from the files.
+    ``columns`` (REST names) is checked against what the download holds before any data is read.
     """
+
+    def __init__(self, kind, fields, columns=None):
+        self.kind = kind
+        self.columns = columns
+        available = self.names_of(kind, fields)
+        if columns is not None:
+            unknown = [name for name in columns if name not in available]
+            if unknown:
+                raise FinkInvalidQueryError(
+                    f"{unknown} are not columns of this table read from a Data Transfer download; "
+                    f"it has {sorted(available)}")
+            wanted = {*_KEEP, kind.row_id, *columns}
+            available = {name: where for name, where in available.items() if name in wanted}
+        history = kind.history[0] if kind.history else None
+        #: REST name -> (alert column, field or None) of the one-row-per-alert part
+        self.alert = {name: where[0] for name, where in available.items() if where[0][0] != history}
+        #: REST name -> field of the history list's elements
+        self.history = {name: field for name, places in available.items() for column, field in places
+                        if column == history}
+
+    @staticmethod
+    def names_of(kind, fields):
+        """REST name -> the (file column, field or None) places ``kind`` takes it from in a download."""
+        names = {}
+        pieces = [*kind.alert, *([kind.history] if kind.history else [])]
+        for column, prefix in pieces:
+            if column not in fields:
+                continue
+            for field in fields[column] or [None]:
+                places = names.setdefault(prefix + (field or column), [])
+                if not any(place[0] == column for place in places):
+                    places.append((column, field))
+        return names
+
+    def leaves(self, paths):
+        """The Parquet leaf paths of one file this plan reads (``prvDiaSources.list.element.psfFlux``)."""
+        wanted = set(self.alert.values())
+        if self.kind.history:
+            wanted |= {(self.kind.history[0], field) for field in self.history.values()}
+        if self.kind.latest:
+            wanted.add(_ALERT_TIME)
+        columns = {column for column, _ in wanted}
+        chosen = []
+        for path in paths:
+            parts = path.split(".")
+            # a plain column, or a struct field, or a list element's field (whatever the list's
+            # levels are called); a column an old client typed null is one leaf, read as it is
+            if len(parts) == 1 and parts[0] in columns or len(parts) > 1 and (parts[0], parts[-1]) in wanted:
+                chosen.append(path)
+        return chosen
+
+    def rows(self, batch, schema):
+        """The rows of one record batch: an Arrow table with the REST names, the alerts' 0 ids made null."""
+        import pyarrow as pa
+
+        parts = []
+        if self.kind.alert:
+            arrays = {name: _field(batch, column, field, schema) for name, (column, field) in self.alert.items()}
+            if self.kind.latest:
+                arrays[_ALERT_TIME_NAME] = _field(batch, *_ALERT_TIME, schema)
+            for name in _ZERO_IS_NULL:
+                if name in arrays:
+                    arrays[name] = _zero_to_null(arrays[name])
+            parts.append(pa.table(arrays))
+        if self.kind.history:
+            parts.append(_flatten(batch, self.kind.history[0], self.history, schema))
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="permissive")
+
+
+def _field(batch, column, field, schema):
+    """One field of an alert struct (or a plain alert column) of ``batch``, typed by the schema dump when given."""
+    import pyarrow as pa
+
+    if column not in batch.schema.names:
+        return pa.nulls(batch.num_rows, _dumped_type(schema, column, field))
+    array = batch.column(column)
+    if field is not None:
+        if not pa.types.is_struct(array.type) or array.type.get_field_index(field) < 0:
+            return pa.nulls(batch.num_rows, _dumped_type(schema, column, field))
+        array = array.field(field)
+    return _typed(array, _dumped_type(schema, column, field))
+
+
+def _flatten(batch, column, fields, schema):
+    """The elements of the list ``column`` of every alert, as a table of ``fields`` (REST name -> field)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
-    wanted = [name for name in (latest, history) if name is not None]
-    if schema is not None:
-        # the dumped schema types the columns some older files hold as null
-        table = ds.dataset([str(f) for f in files], schema=schema, format="parquet").to_table(columns=wanted)
-    else:
-        table = pa.concat_tables([ds.dataset(str(f), format="parquet").to_table(columns=wanted) for f in files],
-                                 promote_options="permissive")
-    parts = [pc.list_flatten(table[history].combine_chunks())]
-    if latest is not None:
-        parts.insert(0, table[latest].combine_chunks())
-    # without the schema dump, a field of the alert's diaSource may be typed null where the
-    # history's is not (or the reverse): both take the type that holds either
-    item = pa.unify_schemas([pa.schema([("record", part.type)]) for part in parts],
-                            promote_options="permissive").field("record").type
-    parts = [part.cast(item) for part in parts]
-    return pa.concat_arrays(parts)
+    array = batch.column(column) if column in batch.schema.names else None
+    if array is None or pa.types.is_null(array.type):
+        # no history in this batch (first detections, Solar System alerts): no rows
+        return pa.table({name: pa.nulls(0, _dumped_type(schema, column, field)) for name, field in fields.items()})
+    items = pc.list_flatten(array)
+    arrays = {}
+    for name, field in fields.items():
+        if pa.types.is_struct(items.type) and items.type.get_field_index(field) >= 0:
+            arrays[name] = _typed(items.field(field), _dumped_type(schema, column, field))
+        else:
+            arrays[name] = pa.nulls(len(items), _dumped_type(schema, column, field))
+    return pa.table(arrays)
 
 
-def _unique(records, row_id):
-    """``records`` with each ``row_id`` once (its first occurrence) and no null rows."""
-    ids = records.field(row_id)
-    valid = np.asarray(records.is_valid()) & np.asarray(ids.is_valid())
-    values = ids.fill_null(0).to_numpy(zero_copy_only=False)
-    positions = np.flatnonzero(valid)
-    _, first = np.unique(values[positions], return_index=True)
-    return records.take(np.sort(positions[first]))
+def _dumped_type(schema, column, field):
+    """The type the schema dump gives a field (``null`` when there is no dump: merged with the others later)."""
+    import pyarrow as pa
+
+    if schema is None or column not in schema.names:
+        return pa.null()
+    kind = schema.field(column).type
+    if field is None:
+        return kind
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        kind = kind.value_type
+    return kind.field(field).type if kind.get_field_index(field) >= 0 else pa.null()
+
+
+def _typed(array, kind):
+    """``array`` cast to the dumped type when it was written as ``null`` (an old client's all-null field)."""
+    import pyarrow as pa
+
+    if pa.types.is_null(array.type) and not pa.types.is_null(kind):
+        return pa.nulls(len(array), kind)
+    return array
+
+
+def _zero_to_null(array):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)):
+        return array
+    return pc.if_else(pc.equal(array, 0), pa.scalar(None, array.type), array)
+
+
+class _Seen:
+    """The row ids already read, so that a copy of a row (a history repeated in a later alert) is dropped at once."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.ids = set()
+        self.dropped = 0
+
+    def new(self, rows):
+        """The rows of ``rows`` whose id was never seen (the first of each id); rows without an id are dropped."""
+        if self.kind.latest:
+            return rows  # objects: the latest alert is chosen at the end, among all alerts
+        ids = rows.column(self.kind.row_id)
+        values = ids.fill_null(0).to_numpy(zero_copy_only=False)
+        positions = np.flatnonzero(np.asarray(ids.is_valid()))
+        unique, first = np.unique(values[positions], return_index=True)
+        seen = self.ids
+        fresh = np.fromiter((value not in seen for value in unique.tolist()), dtype=bool, count=len(unique))
+        seen.update(unique[fresh].tolist())
+        keep = np.sort(positions[first[fresh]])
+        self.dropped += len(rows) - len(keep)
+        return rows if len(keep) == len(rows) else rows.take(keep)
+
+    def final(self, table):
+        """For ``latest`` kinds, each object's row of its latest alert (alerts without an object dropped)."""
+        if not self.kind.latest:
+            return table
+        ids = table.column(self.kind.row_id)
+        times = table.column(_ALERT_TIME_NAME).fill_null(-np.inf).to_numpy(zero_copy_only=False)
+        values = ids.fill_null(0).to_numpy(zero_copy_only=False)
+        valid = np.asarray(ids.is_valid())
+        positions = np.flatnonzero(valid)
+        # sorted by id then time: the last row of each id is its latest alert
+        order = positions[np.lexsort((times[positions], values[positions]))]
+        last = np.r_[values[order][1:] != values[order][:-1], True] if len(order) else np.zeros(0, dtype=bool)
+        self.dropped += int(len(table) - last.sum())
+        return table.take(order[last]).drop_columns([_ALERT_TIME_NAME])
+
+
+def _concat(tables, plan):
+    import pyarrow as pa
+
+    if not tables:
+        names = [*plan.alert, *plan.history, *([_ALERT_TIME_NAME] if plan.kind.latest else [])]
+        return pa.table({name: pa.nulls(0) for name in names})
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def to_table(rows, plan_or_kind):
+    """
+    An astropy `~astropy.table.Table` of the Arrow rows of a download, each column typed as the REST decoders type it.
+
+    Columns are converted one at a time and released, so the Arrow copy and the table are not
+    both held whole.
+    """
+    kind = plan_or_kind.kind if isinstance(plan_or_kind, Plan) else plan_or_kind
+    kinds = column_kinds(kind.endpoint)
+    arrays = {name: rows.column(name) for name in rows.column_names}
+    del rows
+    table = Table()
+    for name in list(arrays):
+        table[name] = _masked(arrays.pop(name).combine_chunks(), name, kinds.get(name))
+    return table
 
 
 def _masked(array, name, kind):
@@ -171,20 +482,25 @@ def _masked(array, name, kind):
     A masked column of an Arrow array, of the dtype the REST decoders give ``kind`` (`KIND_DTYPES`).
 
     Nulls are masked; integers stay exact (never through float); a column typed ``null`` (every
-    value missing in files of fink-client < 11.0 read without the schema dump) is all masked.
+    value missing) is all masked.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     mask = np.asarray(array.is_null())
     kind = kind or _kind_of(array.type)
     if pa.types.is_null(array.type):
         data = np.zeros(len(array), dtype=KIND_DTYPES[kind]) if kind != "str" else np.full(len(array), "")
     elif kind == "str":
-        data = np.array(array.fill_null("").to_pylist(), dtype=str) if len(array) else np.array([], dtype="U1")
+        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+            array = pc.cast(array, pa.string())  # a code the REST answers give as text (xm_gaiadr3_VarFlag)
+        data = array.fill_null("").to_numpy(zero_copy_only=False).astype(str) if len(array) else np.array(
+            [], dtype="U1")
     elif pa.types.is_float32(array.type):
         # the REST answers carry the shortest decimal of a float32 (12102.205), which as float64
-        # is not the float32 widened (12102.205078125): go through that decimal to give the same numbers
-        data = array.fill_null(0).to_numpy(zero_copy_only=False).astype(str).astype(KIND_DTYPES[kind])
+        # is not the float32 widened (12102.205078125): go through that decimal, as Arrow writes it
+        data = pc.cast(pc.cast(array.fill_null(0), pa.string()), pa.float64()).to_numpy(
+            zero_copy_only=False).astype(KIND_DTYPES[kind])
     else:
         fill = False if kind == "bool" else 0
         data = array.fill_null(fill).to_numpy(zero_copy_only=False).astype(KIND_DTYPES[kind])
@@ -204,22 +520,37 @@ def _kind_of(arrow_type):
     return "float"
 
 
-def _finish(table, endpoint, columns, path):
+def _meta(download, counts, kind, position=None):
+    meta = {"source": "Fink Data Transfer", "path": str(download.path), "kind": kind,
+            "files": counts["files"], "alerts": counts["alerts"]}
+    if position is not None:
+        meta["duplicates"] = counts["duplicates"][position]
+    return meta
+
+
+def _finish(table, plan, columns, download, counts, kind, position=0):
     """
     The REST methods' own finishing steps: typing from the column map, row order, units, leading columns.
 
     Unlike a REST full read, the columns the files cannot hold (Fink's ``f:`` values, absent
     from the history) are not added as empty ones.
     """
+    from astroquery import log
+
     from .annotate import annotate, complete_columns
     from .layout import arrange
     from .order import order_rows
 
+    endpoint = plan.kind.endpoint
     if columns is not None:
         table = table[[name for name in table.colnames if name in columns or name in _KEEP]]
+    if plan.kind.latest:
+        table = table[np.argsort(np.asarray(table[plan.kind.row_id]), kind="stable")]
     table, _ = complete_columns(table, endpoint, table.colnames)
     table = order_rows(table, endpoint)
     annotate(table, endpoint)
     table = arrange(table, endpoint, columns)
-    table.meta.update(source="Fink Data Transfer", path=str(path), kind=endpoint)
+    table.meta.update(_meta(download, counts, kind, position))
+    log.info("Read %d %s rows from %d alerts in %d files of %s (%d repeated rows dropped).", len(table), kind,
+             counts["alerts"], counts["files"], download.path, table.meta["duplicates"])
     return table

@@ -357,6 +357,8 @@ def add_extra_objects(dataset, count, fp_rows=20, *, seed=SEED):
         "r:validityStartMjdTai": src_t[last] + d["validity"],
         "r:salt": salts,
         "f:firstDiaSourceMjdTaiFink": src_t[first],
+        # the latest alert of an object seen once is its first detection
+        "f:is_first": n_src == 1,
         **_aggregates(count, src_obj, src_band, src_t, src_flux, src_err, fp_obj, fp_band, fp_flux, fp_err,
                       sci[fp_sl].ravel(), sci_err[fp_sl].ravel()),
     }
