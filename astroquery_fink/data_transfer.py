@@ -160,6 +160,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
     download = Download(path)
     plan = Plan(KINDS[kind], download.fields, columns)
     (rows,), counts = download.scan([plan])
+    _warn_if_empty(download, counts)
     return _finish(to_table(rows, plan), plan, columns, download, counts, kind)
 
 
@@ -187,11 +188,26 @@ def _lightcurve(path, columns, **options):
     forced = Plan(KINDS["fp"], download.fields,
                   list(dict.fromkeys([*FORCED_COLUMNS, *(name for name in extra if name in served)])))
     (sources, photometry), counts = download.scan([detections, forced])
-    sources = _finish(to_table(sources, detections), detections, detections.columns, download, counts, "sources")
-    photometry = _finish(to_table(photometry, forced), forced, forced.columns, download, counts, "fp", 1)
+    _warn_if_empty(download, counts, stacklevel=4)
+    sources = _finish(to_table(sources, detections), detections, detections.columns, download, counts, "sources",
+                      quiet=True)
+    photometry = _finish(to_table(photometry, forced), forced, forced.columns, download, counts, "fp", 1, quiet=True)
     lightcurve = merge_lightcurve(sources, photometry, **options)
     lightcurve.meta.update(_meta(download, counts, LIGHTCURVE))
+    lightcurve.meta["duplicates"] = sum(counts["duplicates"])
+    _log(lightcurve, f"light-curve rows ({len(sources)} detections, {len(photometry)} forced points)")
     return lightcurve
+
+
+def _warn_if_empty(download, counts, stacklevel=3):
+    """A download without a single alert (a failed or cut transfer) gives an empty table, said out loud."""
+    import warnings
+
+    from astroquery.exceptions import NoResultsWarning
+
+    if counts["alerts"] == 0:
+        warnings.warn(f"the {counts['files']} Parquet files of {str(download.path)!r} hold no alert (0 rows)",
+                      NoResultsWarning, stacklevel=stacklevel)
 
 
 class Download:
@@ -283,6 +299,12 @@ class Plan:
         self.kind = kind
         self.columns = columns
         available = self.names_of(kind, fields)
+        if not available:
+            wanted = [column for column, _ in [*kind.alert, *([kind.history] if kind.history else [])]]
+            raise FinkInvalidQueryError(
+                f"this download has none of the alert columns this table is read from ({', '.join(wanted)}); "
+                f"its columns are {', '.join(fields)}. A 'Light' or custom packet of the Data Transfer page "
+                "holds flat columns instead of whole alerts: read it with pyarrow.parquet.read_table.")
         if columns is not None:
             unknown = [name for name in columns if name not in available]
             if unknown:
@@ -422,7 +444,7 @@ class _Seen:
 
     def new(self, rows):
         """The rows of ``rows`` whose id was never seen (the first of each id); rows without an id are dropped."""
-        if self.kind.latest:
+        if self.kind.latest or rows.num_rows == 0:
             return rows  # objects: the latest alert is chosen at the end, among all alerts
         ids = rows.column(self.kind.row_id)
         values = ids.fill_null(0).to_numpy(zero_copy_only=False)
@@ -439,6 +461,8 @@ class _Seen:
         """For ``latest`` kinds, each object's row of its latest alert (alerts without an object dropped)."""
         if not self.kind.latest:
             return table
+        if table.num_rows == 0:
+            return table.drop_columns([_ALERT_TIME_NAME])
         ids = table.column(self.kind.row_id)
         times = table.column(_ALERT_TIME_NAME).fill_null(-np.inf).to_numpy(zero_copy_only=False)
         values = ids.fill_null(0).to_numpy(zero_copy_only=False)
@@ -528,15 +552,13 @@ def _meta(download, counts, kind, position=None):
     return meta
 
 
-def _finish(table, plan, columns, download, counts, kind, position=0):
+def _finish(table, plan, columns, download, counts, kind, position=0, quiet=False):
     """
     The REST methods' own finishing steps: typing from the column map, row order, units, leading columns.
 
     Unlike a REST full read, the columns the files cannot hold (Fink's ``f:`` values, absent
     from the history) are not added as empty ones.
     """
-    from astroquery import log
-
     from .annotate import annotate, complete_columns
     from .layout import arrange
     from .order import order_rows
@@ -551,6 +573,15 @@ def _finish(table, plan, columns, download, counts, kind, position=0):
     annotate(table, endpoint)
     table = arrange(table, endpoint, columns)
     table.meta.update(_meta(download, counts, kind, position))
-    log.info("Read %d %s rows from %d alerts in %d files of %s (%d repeated rows dropped).", len(table), kind,
-             counts["alerts"], counts["files"], download.path, table.meta["duplicates"])
+    if not quiet:
+        _log(table, f"{kind} rows")
     return table
+
+
+def _log(table, what):
+    """One INFO line on what a read gave: the feedback of a read that may take minutes."""
+    from astroquery import log
+
+    meta = table.meta
+    log.info("Read %d %s from %d alerts in %d files of %s (%d repeated rows dropped).", len(table), what,
+             meta["alerts"], meta["files"], meta["path"], meta["duplicates"])

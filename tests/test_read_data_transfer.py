@@ -275,3 +275,32 @@ def test_a_thousand_objects_in_one_call(tmp_path):
     objects = read_data_transfer(tmp_path, kind="objects")
     rest_objects = rest_objects[np.argsort(np.asarray(rest_objects["r:diaObjectId"]), kind="stable")]
     assert_same_rows(objects, rest_objects)
+
+
+@pytest.mark.parametrize("kind", ["lightcurve", "sources", "fp", "alerts", "objects"])
+def test_download_without_alerts_gives_empty_table_and_warning(tmp_path, kind):
+    """A transfer cut before its first alert: files with 0 rows (the client's files keep their schema)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astroquery.exceptions import NoResultsWarning
+
+    from astroquery_fink.testing.data_transfer import data_transfer_schema
+
+    (tmp_path / "topic").mkdir()
+    pq.write_table(pa.Table.from_pylist([], schema=data_transfer_schema()), tmp_path / "topic" / "part-1-0-1.parquet")
+    with pytest.warns(NoResultsWarning, match="hold no alert"):
+        table = read_data_transfer(tmp_path, kind=kind)
+    assert len(table) == 0
+    assert "r:diaObjectId" in table.colnames and table["r:diaObjectId"].dtype == np.int64
+
+
+def test_flat_light_packet_refused(tmp_path):
+    """The portal's 'Light' packets hold flat columns, not whole alerts: said, not read as empty."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "topic").mkdir()
+    pq.write_table(pa.table({"diaObjectId": [313761043604045880], "psfFlux": [1.5]}),
+                   tmp_path / "topic" / "part-1-0-1.parquet")
+    with pytest.raises(FinkInvalidQueryError, match="Light.*pyarrow.parquet.read_table"):
+        read_data_transfer(tmp_path, kind="sources")
