@@ -58,30 +58,53 @@ def extra_object_ids(count, start=0):
     return (_FIRST_OBJECT_ID + k * _OBJECT_ID_STEP).astype(str).tolist()
 
 
+# How each per-visit value is drawn, given a generator and the shape to fill.
+_VISIT_DRAWS = {
+    "gaps": lambda rng, shape: rng.uniform(0.3, 3.0, shape),
+    "band": lambda rng, shape: rng.choice(6, size=shape, p=BAND_WEIGHTS),
+    "err": lambda rng, shape: rng.uniform(0.85, 1.25, shape),
+    "noise": lambda rng, shape: rng.normal(0.0, 1.0, shape),
+    "sci_err": lambda rng, shape: rng.uniform(1.02, 1.15, shape),
+    "detector": lambda rng, shape: rng.integers(0, 189, shape),
+    "processed": lambda rng, shape: rng.uniform(0.5, 3.0, shape),
+    "bad": lambda rng, shape: rng.random(shape) < 0.02,
+}
+# Up to this many visits a block's generator draws the per-visit values of all its objects (fast,
+# and at most _BLOCK x this many values per array); past it, a block would cost _BLOCK x visits
+# values whatever the number of objects asked (200,000 visits: gigabytes for one object), so each
+# object draws its own from a generator of its own: memory follows the rows generated.
+_BLOCK_VISITS = 1000
+
+
 def _draw(seed, start, count, visits):
     """Random numbers of objects ``start..start+count-1``, drawn block by block (``_BLOCK`` objects each)."""
     parts = []
     first, last = start // _BLOCK, (start + count - 1) // _BLOCK
+    by_block = visits <= _BLOCK_VISITS
     for block in range(first, last + 1):
         rng = np.random.default_rng([seed, 4, block])
         n, v = _BLOCK, visits
+
+        def per_visit(name, rng=rng, n=n, v=v):
+            return _VISIT_DRAWS[name](rng, (n, v)) if by_block else None
+
         parts.append({
             "template": rng.random(n),
             "ra": rng.uniform(0.0, 360.0, n),
             "dec": np.degrees(np.arcsin(rng.uniform(-1.0, 0.1, n))),
             "t_start": rng.uniform(61000.0, 61250.0, n),
-            "gaps": rng.uniform(0.3, 3.0, (n, v)),
-            "band": rng.choice(6, size=(n, v), p=BAND_WEIGHTS),
+            "gaps": per_visit("gaps"),
+            "band": per_visit("band"),
             "amp": rng.uniform(2_000.0, 40_000.0, n),
             "peak": rng.uniform(0.2, 0.8, n),
             "width": rng.uniform(3.0, 40.0, n),
-            "err": rng.uniform(0.85, 1.25, (n, v)),
-            "noise": rng.normal(0.0, 1.0, (n, v)),
+            "err": per_visit("err"),
+            "noise": per_visit("noise"),
             "host": rng.uniform(0.0, 30_000.0, n),
-            "sci_err": rng.uniform(1.02, 1.15, (n, v)),
-            "detector": rng.integers(0, 189, (n, v)),
-            "processed": rng.uniform(0.5, 3.0, (n, v)),
-            "bad": rng.random((n, v)) < 0.02,
+            "sci_err": per_visit("sci_err"),
+            "detector": per_visit("detector"),
+            "processed": per_visit("processed"),
+            "bad": per_visit("bad"),
             "n_src": rng.integers(1, _MAX_SOURCES + 1, n),
             "src_pos": rng.normal(0.0, 0.06 / 3600, (n, _MAX_SOURCES, 2)),
             "src_boost": rng.uniform(0.0, 3.0, (n, _MAX_SOURCES)),
@@ -90,7 +113,13 @@ def _draw(seed, start, count, visits):
             "validity": rng.uniform(100.0, 700.0, n) / 86400,
         })
     offset = start - first * _BLOCK
-    return {name: np.concatenate([p[name] for p in parts])[offset:offset + count] for name in parts[0]}
+    drawn = {name: np.concatenate([p[name] for p in parts])[offset:offset + count]
+             for name in parts[0] if by_block or name not in _VISIT_DRAWS}
+    if not by_block:
+        generators = [np.random.default_rng([seed, 5, k]) for k in range(start, start + count)]
+        for name, draw in _VISIT_DRAWS.items():
+            drawn[name] = np.stack([draw(rng, visits) for rng in generators]) if count else np.zeros((0, visits))
+    return drawn
 
 
 def _templates(sources, objects):
