@@ -407,9 +407,12 @@ def _legacy_table(table):
 # --- double ids (fink-client < 11) -------------------------------------------------------------
 
 # The 64-bit identifiers of the alert packet (diaSource, diaObject, ssSource, forced points). Before
-# release 11, fink-client built each file from a pandas frame, and pandas keeps an integer column
-# that holds a null as float64: ids were found as doubles in the files (fink-client #235). ``visit``
-# is left alone: it is not an identifier that users compare, and being below 2**53 it is exact as a double.
+# release 11, fink-client passed each batch of alerts through a pandas frame, which stores an integer
+# column holding a null as float64, and users found id columns of type double in their files
+# (fink-client #235). Which ones is not recorded: a top-level column with nulls (the diaObjectId of a
+# flat layout) was widened so, ids nested in structs were not. The double_ids mode widens every id at
+# every level, the worst case a reader has to survive. ``visit`` is left alone: its values (about
+# 2e12) are below 2**53, exact as doubles, so widening it would test no loss.
 _ID_FIELDS = ("diaSourceId", "diaObjectId", "ssObjectId", "diaForcedSourceId", "parentDiaSourceId")
 
 
@@ -541,12 +544,13 @@ def write_data_transfer(folder, object_ids=None, *, sso_objects=None, alerts_per
         the Arrow type ``null`` in that file, so that files disagree on their schema and a
         folder only reads with the dumped schema.
     double_ids : bool, optional
-        Write the ids as fink-client before 11.0 left them after its pandas round trip: the
+        Write ids as doubles, as fink-client before 11.0 could leave them after passing the
+        alerts through pandas (which stores an integer column holding a null as float64): the
         fields ``diaSourceId``, ``diaObjectId``, ``ssObjectId``, ``diaForcedSourceId`` and
-        ``parentDiaSourceId`` are float64 at every level (ids above 2**53 lose their last
-        digits), and each file's schema metadata has a ``pandas`` key. The dumped schemas
-        still describe the 11.0 layout (int64 ids); a download of that time had no Arrow
-        schema dump, so pass ``dump_schemas=False`` for a faithful one.
+        ``parentDiaSourceId`` are float64 at every level, the worst case, so ids above 2**53
+        lose their last digits; each file's schema metadata has a ``pandas`` key. The dumped
+        schemas still describe the 11.0 layout (int64 ids); a download of that time had no
+        Arrow schema dump, so pass ``dump_schemas=False`` for a faithful one.
     dump_schemas : bool, optional
         Write the Arrow (``.metadata``, a 0-row Parquet file) and Avro (``.json``) schemas.
     topic : str, optional
