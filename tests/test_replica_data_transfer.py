@@ -6,6 +6,7 @@ Fink tutorials' sample), and, for their content, against the replica's own REST 
 with plain ``requests``: no client code is involved.
 """
 
+import io
 import json
 import re
 
@@ -338,3 +339,223 @@ def test_synthetic_objects_of_a_bigger_replica(tmp_path):
     mine = sources["r:diaObjectId"].astype("int64").isin([int(i) for i in data.extra_object_ids])
     assert table.num_rows == 40
     assert found == set(sources.loc[mine, "r:diaSourceId"].astype("int64").tolist())
+
+
+# --- Solar System alerts --------------------------------------------------------------------------
+
+# asked three ways below: by designation, by packed designation and by ssObjectId (both from REST)
+SSO_DESIGNATIONS = ("2015 BC557", "1916 SC", "1995 UJ7")
+STATIC = (REAL_OBJECT_IDS[0], REAL_OBJECT_IDS[2])  # two static objects to mix with them
+
+
+def sso_rest(http, url, n_or_d):
+    """The REST /sso rows of an object, every column, read from the Parquet answer (exact values, exact ids)."""
+    response = http.post(f"{url}/api/v1/sso", json={"n_or_d": n_or_d, "output-format": "parquet"})
+    assert response.status_code == 200, response.text[:300]
+    return pq.read_table(io.BytesIO(response.content)).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def sso_truth(http, url):
+    """designation -> the replica's REST /sso rows of that object."""
+    return {name: sso_rest(http, url, name) for name in SSO_DESIGNATIONS}
+
+
+@pytest.fixture(scope="module")
+def sso_download(tmp_path_factory, sso_truth):
+    """Every alert of three Solar System objects and of two static objects, in files of up to 6 alerts."""
+    first, second, third = SSO_DESIGNATIONS
+    packed = sso_truth[second][0]["r:packed_primary_provisional_designation"]
+    ss_object_id = sso_truth[third][0]["r:ssObjectId"]
+    folder = tmp_path_factory.mktemp("sso")
+    files = write_data_transfer(folder, STATIC, sso_objects=[first, packed, ss_object_id], alerts_per_object=None,
+                                batchsize=6)
+    return folder, files
+
+
+def same_value(found, expected, kind):
+    """A file's value against a REST value (a float32 field is served as the double of its shortest decimal)."""
+    if expected is None or expected != expected:  # null, or NaN: the files hold nulls, never NaN
+        return found is None
+    if kind == F:
+        return found == float(np.float32(expected))
+    return found == expected
+
+
+def test_sso_alerts_are_the_rest_sso_rows(sso_download, sso_truth):
+    folder, files = sso_download
+    schema = pq.read_schema(files[0])
+    source_types = {f.name: f.type for f in schema.field("diaSource").type}
+    ss_types = {f.name: f.type for f in schema.field("ssSource").type}
+    alerts = [a for a in pq.read_table(files).to_pylist() if a["pred"]["is_sso"]]
+    truth = {row["r:diaSourceId"]: row for rows in sso_truth.values() for row in rows}
+    assert sorted(a["diaSourceId"] for a in alerts) == sorted(truth)  # one alert per detection, all of them
+    for alert in alerts:
+        own, row = alert["diaSource"], truth[alert["diaSourceId"]]
+        assert own["diaSourceId"] == alert["diaSourceId"]
+        assert own["diaObjectId"] == 0 and row["r:diaObjectId"] is None  # 0 in the file, null in REST
+        for name, kind in source_types.items():
+            if name != "diaObjectId":
+                assert same_value(own[name], row[f"r:{name}"], kind), (name, own[name], row[f"r:{name}"])
+        assert own["ssObjectId"] == row["r:ssObjectId"] > 0
+        ss = alert["ssSource"]
+        assert (ss["diaSourceId"], ss["ssObjectId"]) == (alert["diaSourceId"], row["r:ssObjectId"])
+        for name, kind in ss_types.items():
+            if name not in ("diaSourceId", "ssObjectId"):
+                assert same_value(ss[name], row[f"r:{name}"], kind), (name, ss[name], row[f"r:{name}"])
+        orbits = alert["mpc_orbits"]
+        assert orbits["designation"] == orbits["unpacked_primary_provisional_designation"] == row["r:designation"]
+        assert orbits["packed_primary_provisional_designation"] == row["r:packed_primary_provisional_designation"]
+        assert {k for k, v in orbits.items() if v is not None} == {
+            "designation", "packed_primary_provisional_designation", "unpacked_primary_provisional_designation"}
+        assert (alert["observation_reason"], alert["target_name"]) == (row["r:observation_reason"],
+                                                                       row["r:target_name"])
+
+
+def test_sso_alerts_as_fink_writes_them(sso_download):
+    _, files = sso_download
+    alerts = [a for a in pq.read_table(files).to_pylist() if a["pred"]["is_sso"]]
+    assert alerts
+    for alert in alerts:
+        assert set(alert["diaObject"].values()) == {None}  # a struct with every field null, not a null struct
+        assert alert["prvDiaSources"] is None and alert["prvDiaForcedSources"] is None
+        assert alert["pred"]["is_sso"] is True and alert["pred"]["is_first"] is False
+        assert alert["pred"]["main_label_classifier"] == alert["clf"]["cats_class"] == -1
+        assert [band for band, _ in alert["lc_features"]] == [alert["diaSource"]["band"]]
+        assert alert["misc"]["firstDiaSourceMjdTaiFink"] is None
+        stamp = alert["cutoutScience"]
+        assert stamp.startswith(b"SIMPLE  =") and len(stamp) % 2880 == 0
+
+
+def test_sso_and_static_alerts_share_the_files(sso_download, http, url):
+    _, files = sso_download
+    kinds = [set(pq.read_table(path, columns=["pred"])["pred"].combine_chunks().field("is_sso").to_pylist())
+             for path in files]
+    assert sum(kind == {True, False} for kind in kinds) >= 2  # shuffled together, not written one after the other
+    static = [a for a in pq.read_table(files).to_pylist() if not a["pred"]["is_sso"]]
+    expected = {row["r:diaSourceId"] for oid in STATIC for row in rest(http, url, "sources", oid, "r:diaSourceId")}
+    assert sorted(a["diaSourceId"] for a in static) == sorted(expected)
+    assert all(a["ssSource"]["ssObjectId"] is None and a["diaSource"]["ssObjectId"] == 0 for a in static)
+
+
+def test_latest_alerts_of_sso_only(tmp_path, sso_truth):
+    name = SSO_DESIGNATIONS[0]
+    files = write_data_transfer(tmp_path, [], sso_objects=name, alerts_per_object=2, dump_schemas=False)
+    rows = sorted(sso_truth[name], key=lambda row: row["r:midpointMjdTai"])
+    ids = pq.read_table(files, columns=["diaSourceId"])["diaSourceId"].to_pylist()
+    assert sorted(ids) == sorted(row["r:diaSourceId"] for row in rows[-2:])
+
+
+def test_no_sso_alerts_by_default(alerts, tmp_path):
+    assert not any(a["pred"]["is_sso"] for a in alerts)
+    assert all(a["diaObject"]["diaObjectId"] == a["diaSource"]["diaObjectId"] > 0 for a in alerts)
+    # an empty list of Solar System objects writes the same bytes as none at all
+    plain = write_data_transfer(tmp_path / "plain", STATIC, dump_schemas=False)
+    empty = write_data_transfer(tmp_path / "empty", STATIC, sso_objects=[], dump_schemas=False)
+    assert [p.name for p in plain] == [p.name for p in empty]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(plain, empty, strict=True))
+
+
+def test_sso_only_files_have_null_typed_sections_in_legacy_mode(tmp_path):
+    files = write_data_transfer(tmp_path, [], sso_objects=[SSO_DESIGNATIONS[1]], null_typed=True, dump_schemas=False)
+    for path in files:
+        schema = pq.read_schema(path)
+        assert pa.types.is_null(schema.field("prvDiaSources").type)
+        assert {f.type for f in schema.field("diaObject").type} == {pa.null()}
+        assert pa.types.is_int64(schema.field("ssSource").type.field("ssObjectId").type)
+
+
+@pytest.mark.parametrize("name", ["Benoîtcarry", "12345", "2015 BC558"])
+def test_unknown_sso_object(tmp_path, name):
+    with pytest.raises(ValueError, match=f"no Solar System object {name!r}"):
+        write_data_transfer(tmp_path, [], sso_objects=[name])
+
+
+# --- double ids (fink-client < 11) ----------------------------------------------------------------
+
+ID_PATHS = {
+    "diaSourceId", "diaSource.diaSourceId", "diaSource.diaObjectId", "diaSource.ssObjectId",
+    "diaSource.parentDiaSourceId", "prvDiaSources.diaSourceId", "prvDiaSources.diaObjectId",
+    "prvDiaSources.ssObjectId", "prvDiaSources.parentDiaSourceId", "prvDiaForcedSources.diaForcedSourceId",
+    "prvDiaForcedSources.diaObjectId", "diaObject.diaObjectId", "ssSource.diaSourceId", "ssSource.ssObjectId",
+}
+
+
+def field_types(schema, prefix=""):
+    """Dotted name -> Arrow type of every field, inside structs and lists too."""
+    types = {}
+    for field in schema:
+        kind = field.type.value_type if pa.types.is_list(field.type) else field.type
+        types[prefix + field.name] = kind
+        if pa.types.is_struct(kind):
+            types.update(field_types(kind, prefix + field.name + "."))
+    return types
+
+
+def as_doubles(ids):
+    return sorted(float(np.float64(i)) for i in ids)
+
+
+@pytest.fixture(scope="module")
+def double(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("double")
+    files = write_data_transfer(folder, STATIC, sso_objects=[SSO_DESIGNATIONS[0]], alerts_per_object=None,
+                                double_ids=True, dump_schemas=False)
+    return files, pq.read_table(files)
+
+
+def test_double_ids_at_every_level(double):
+    files, _ = double
+    for path in files:
+        types = field_types(pq.read_schema(path))
+        assert {name for name, kind in types.items() if kind == D and name.rsplit(".", 1)[-1] in {
+            "diaSourceId", "diaObjectId", "ssObjectId", "diaForcedSourceId", "parentDiaSourceId"}} == ID_PATHS
+        assert types["diaSource.visit"] == types["prvDiaForcedSources.visit"] == L
+        assert types["mpc_orbits.id"] == I32 and types["diaSource.psfFlux"] == F
+        meta = pq.read_metadata(path).metadata
+        assert set(meta) == {b"ARROW:schema", b"pandas"}
+        pandas_meta = json.loads(meta[b"pandas"])
+        assert [c["name"] for c in pandas_meta["columns"]] == COLUMNS
+        assert pandas_meta["index_columns"][0]["kind"] == "range"
+
+
+def test_double_ids_are_the_rounded_rest_ids(double, http, url, sso_truth):
+    _, table = double
+    alerts = table.to_pylist()
+    sources = {oid: rest(http, url, "sources", oid, "r:diaSourceId,r:diaObjectId,r:midpointMjdTai") for oid in STATIC}
+    static_ids = [row["r:diaSourceId"] for rows in sources.values() for row in rows]
+    sso_rows = sso_truth[SSO_DESIGNATIONS[0]]
+    sso_ids = [row["r:diaSourceId"] for row in sso_rows]
+    assert any(int(np.float64(i)) != i for i in static_ids + sso_ids)  # the rounding loses digits here
+    assert sorted(a["diaSourceId"] for a in alerts) == as_doubles(static_ids + sso_ids)
+    assert sorted(a["diaSource"]["diaSourceId"] for a in alerts) == as_doubles(static_ids + sso_ids)
+    object_ids = [row["r:diaObjectId"] for rows in sources.values() for row in rows]
+    assert sorted(a["diaSource"]["diaObjectId"] for a in alerts) == as_doubles(object_ids + [0] * len(sso_ids))
+    assert sorted(a["diaObject"]["diaObjectId"] for a in alerts if a["diaObject"]["diaObjectId"] is not None) == \
+        as_doubles(object_ids)
+    ss_object_ids = [row["r:ssObjectId"] for row in sso_rows]
+    assert sorted(a["diaSource"]["ssObjectId"] for a in alerts) == as_doubles(ss_object_ids + [0] * len(static_ids))
+    sso_alerts = [a for a in alerts if a["pred"]["is_sso"]]
+    assert sorted(a["ssSource"]["ssObjectId"] for a in sso_alerts) == as_doubles(ss_object_ids)
+    assert sorted(a["ssSource"]["diaSourceId"] for a in sso_alerts) == as_doubles(sso_ids)
+    history = {s["diaSourceId"] for a in alerts for s in a["prvDiaSources"] or []}
+    latest = [max(rows, key=lambda row: row["r:midpointMjdTai"])["r:diaSourceId"] for rows in sources.values()]
+    assert sorted(history) == as_doubles(set(static_ids) - set(latest))  # every detection but each latest one
+    for oid in STATIC:
+        latest = max((a for a in alerts if a["diaObject"]["diaObjectId"] == float(np.float64(int(oid)))),
+                     key=lambda a: a["diaSource"]["midpointMjdTai"])
+        answer = rest(http, url, "fp", oid, "r:diaForcedSourceId,r:midpointMjdTai")
+        before = [row["r:diaForcedSourceId"] for row in answer
+                  if row["r:midpointMjdTai"] <= latest["diaSource"]["midpointMjdTai"] + 1e-9]
+        assert sorted(p["diaForcedSourceId"] for p in latest["prvDiaForcedSources"]) == as_doubles(before)
+
+
+def test_double_ids_change_nothing_else(double, tmp_path):
+    _, table = double
+    files = write_data_transfer(tmp_path, STATIC, sso_objects=[SSO_DESIGNATIONS[0]], alerts_per_object=None,
+                                dump_schemas=False)
+    reference = pq.read_table(files)
+    with_ids = {"diaSourceId", "diaSource", "prvDiaSources", "prvDiaForcedSources", "diaObject", "ssSource"}
+    others = [name for name in COLUMNS if name not in with_ids]
+    key = [("brokerIngestMjd", "ascending")]
+    assert table.select(others).sort_by(key).equals(reference.select(others).sort_by(key))
