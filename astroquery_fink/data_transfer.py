@@ -161,6 +161,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
     plan = Plan(KINDS[kind], download.fields, columns)
     (rows,), counts = download.scan([plan])
     _warn_if_empty(download, counts)
+    _warn_if_lossy(download, [plan])
     return _finish(to_table(rows, plan), plan, columns, download, counts, kind)
 
 
@@ -189,13 +190,19 @@ def _lightcurve(path, columns, **options):
                   list(dict.fromkeys([*FORCED_COLUMNS, *(name for name in extra if name in served)])))
     (sources, photometry), counts = download.scan([detections, forced])
     _warn_if_empty(download, counts, stacklevel=4)
+    _warn_if_lossy(download, [detections, forced], stacklevel=4)
     sources = _finish(to_table(sources, detections), detections, detections.columns, download, counts, "sources",
                       quiet=True)
     photometry = _finish(to_table(photometry, forced), forced, forced.columns, download, counts, "fp", 1, quiet=True)
+    # a Solar System detection belongs to no diaObject: it has no light curve of an object here
+    moving = np.ma.getmaskarray(sources["r:diaObjectId"])
+    sources = sources[~moving]
     lightcurve = merge_lightcurve(sources, photometry, **options)
     lightcurve.meta.update(_meta(download, counts, LIGHTCURVE))
     lightcurve.meta["duplicates"] = sum(counts["duplicates"])
-    _log(lightcurve, f"light-curve rows ({len(sources)} detections, {len(photometry)} forced points)")
+    lightcurve.meta["solar_system_detections"] = int(moving.sum())
+    left_out = f"; {int(moving.sum())} Solar System detections left out" if moving.any() else ""
+    _log(lightcurve, f"light-curve rows ({len(sources)} detections, {len(photometry)} forced points{left_out})")
     return lightcurve
 
 
@@ -208,6 +215,22 @@ def _warn_if_empty(download, counts, stacklevel=3):
     if counts["alerts"] == 0:
         warnings.warn(f"the {counts['files']} Parquet files of {str(download.path)!r} hold no alert (0 rows)",
                       NoResultsWarning, stacklevel=stacklevel)
+
+
+def _warn_if_lossy(download, plans, stacklevel=3):
+    """Identifiers read from floating point: exact up to 2**53 only, and LSST's go beyond; said once per read."""
+    import warnings
+
+    from .exceptions import LossyIdWarning
+
+    names = sorted(set().union(*(plan.double_ids for plan in plans)))
+    if names:
+        warnings.warn(
+            f"{', '.join(names)} of {str(download.path)!r} were written as floating point numbers (files of "
+            "fink-client older than 11.0): identifiers above 2**53 have lost their last digits, and no reader "
+            "can give them back, and rows whose identifiers became equal are kept once. They are returned as "
+            "integers, as written; download again with fink-client >= 11.0 for exact identifiers.",
+            LossyIdWarning, stacklevel=stacklevel)
 
 
 class Download:
@@ -319,6 +342,8 @@ class Plan:
         #: REST name -> field of the history list's elements
         self.history = {name: field for name, places in available.items() for column, field in places
                         if column == history}
+        #: identifiers found stored as floating point while reading
+        self.double_ids = set()
 
     @staticmethod
     def names_of(kind, fields):
@@ -358,6 +383,7 @@ class Plan:
         parts = []
         if self.kind.alert:
             arrays = {name: _field(batch, column, field, schema) for name, (column, field) in self.alert.items()}
+            self.double_ids.update(name for name, array in arrays.items() if _is_double_id(name, array))
             if self.kind.latest:
                 arrays[_ALERT_TIME_NAME] = _field(batch, *_ALERT_TIME, schema)
             for name in _ZERO_IS_NULL:
@@ -365,8 +391,18 @@ class Plan:
                     arrays[name] = _zero_to_null(arrays[name])
             parts.append(pa.table(arrays))
         if self.kind.history:
-            parts.append(_flatten(batch, self.kind.history[0], self.history, schema))
+            history = _flatten(batch, self.kind.history[0], self.history, schema)
+            self.double_ids.update(name for name in history.column_names
+                                   if _is_double_id(name, history.column(name)))
+            parts.append(history)
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts, promote_options="permissive")
+
+
+def _is_double_id(name, array):
+    """A field named as an identifier but stored as floating point (files of fink-client < 11.0)."""
+    import pyarrow as pa
+
+    return name.endswith("Id") and pa.types.is_floating(array.type)
 
 
 def _field(batch, column, field, schema):

@@ -2,7 +2,7 @@
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TableParseError
 
-__all__ = ["SchemaVersionWarning", "UndescribedColumnWarning",
+__all__ = ["SchemaVersionWarning", "UndescribedColumnWarning", "LossyIdWarning",
            "BatchInterrupted", "FinkInvalidQueryError", "FinkRemoteServiceError", "FinkLimitError",
            "ResponseTooLargeError", "InvalidServerError", "IncompleteResultError", "IncompleteResultWarning",
            "UnexpectedValuesWarning", "OutsideSurveyWarning", "BulkQueryWarning", "NameResolutionError"]
@@ -164,3 +164,7 @@ class SchemaVersionWarning(AstropyWarning):
 
 class UndescribedColumnWarning(AstropyWarning):
     """A result column is unknown to the packaged column map and to every schema read in the session."""
+
+
+class LossyIdWarning(AstropyWarning):
+    """A Data Transfer download holds identifiers written as floating point numbers, exact only up to 2**53."""

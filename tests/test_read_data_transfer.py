@@ -304,3 +304,70 @@ def test_flat_light_packet_refused(tmp_path):
                    tmp_path / "topic" / "part-1-0-1.parquet")
     with pytest.raises(FinkInvalidQueryError, match="Light.*pyarrow.parquet.read_table"):
         read_data_transfer(tmp_path, kind="sources")
+
+
+SSO = "2015 BC557"  # a Solar System object of the replica (its designation)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Static and Solar System alerts in the same files, as a real download mixes them."""
+    folder = tmp_path_factory.mktemp("mixed")
+    write_data_transfer(folder, IDS[:2], sso_objects=[SSO], alerts_per_object=None)
+    return folder
+
+
+def rest_sso_ids(http, url):
+    """diaSourceIds of the replica's /api/v1/sso answer for SSO, read with pyarrow (not the client)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    answer = http.post(f"{url}/api/v1/sso", json={"n_or_d": SSO, "output-format": "parquet"})
+    answer.raise_for_status()
+    return set(pq.read_table(io.BytesIO(answer.content))["r:diaSourceId"].to_pylist())
+
+
+def test_solar_system_detections_kept_in_sources_and_alerts(mixed, http, url):
+    moving = rest_sso_ids(http, url)
+    assert moving
+    for kind in ("sources", "alerts"):
+        read = read_data_transfer(mixed, kind=kind)
+        rows = np.isin(np.asarray(read["r:diaSourceId"]), list(moving))
+        assert rows.sum() == len(moving), kind
+        # no object: masked, as the REST answers mask it (the alert itself says 0); the SSO number kept
+        assert np.ma.getmaskarray(read["r:diaObjectId"])[rows].all(), kind
+        assert not np.ma.getmaskarray(read["r:ssObjectId"])[rows].any(), kind
+        assert not np.ma.getmaskarray(read["r:diaObjectId"])[~rows].any(), kind
+
+
+def test_solar_system_alerts_left_out_of_objects_and_lightcurves(mixed, http, url):
+    moving = rest_sso_ids(http, url)
+    objects = read_data_transfer(mixed, kind="objects")
+    assert sorted(objects["r:diaObjectId"].tolist()) == sorted(int(i) for i in IDS[:2])
+    lightcurve = read_data_transfer(mixed)
+    assert not np.ma.getmaskarray(lightcurve["r:diaObjectId"]).any()
+    assert lightcurve.meta["solar_system_detections"] == len(moving)
+    static = read_data_transfer(mixed, kind="sources")
+    static = static[~np.ma.getmaskarray(static["r:diaObjectId"])]
+    assert (lightcurve["kind"] == "detection").sum() == len(static)
+
+
+def test_double_ids_warn_that_they_are_lossy(tmp_path, download):
+    from astroquery_fink.exceptions import LossyIdWarning
+
+    write_data_transfer(tmp_path, IDS, alerts_per_object=None, double_ids=True)
+    with pytest.warns(LossyIdWarning, match="r:diaObjectId.*r:diaSourceId.*2\\*\\*53"):
+        read = read_data_transfer(tmp_path, kind="sources")
+    exact = read_data_transfer(download, kind="sources")
+    assert read["r:diaSourceId"].dtype == np.int64
+    # what was written: the float64 rounding of the exact ids (numpy's, the oracle)
+    assert np.array_equal(np.sort(np.asarray(read["r:diaObjectId"])),
+                          np.sort(np.asarray(exact["r:diaObjectId"]).astype(np.float64).astype(np.int64)))
+
+
+def test_exact_ids_do_not_warn(download, recwarn):
+    read_data_transfer(download, kind="fp")
+    from astroquery_fink.exceptions import LossyIdWarning
+
+    assert not [w for w in recwarn if issubclass(w.category, LossyIdWarning)]
