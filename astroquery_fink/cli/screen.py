@@ -18,6 +18,7 @@ _SUBJECTS = {
     "skymap": lambda args: f"{args.event or args.map}, credible level {args.level:g}",
     "resolve": lambda args: f"{args.name!r} ({args.resolver}{', reverse' if args.reverse else ''})",
     "stats": lambda args: args.date or "every night",
+    "read-transfer": lambda args: f"{args.path}, kind {args.kind}",
 }
 
 
