@@ -78,6 +78,14 @@ class _HelpFormatter(argparse.HelpFormatter):
             return "".join(indent + line for line in text.splitlines(keepends=True))
         return super()._fill_text(text, width, indent)
 
+    def add_argument(self, action):
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            # argparse measures the command names at the list's indent but prints them one step further in,
+            # so that the longest (read-transfer) would sit alone on its line, its summary below
+            longest = max(map(len, action.choices)) + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, longest)
+
 
 # A sub-command: its handler, (client, args) -> Table or bytes for an image, and its help; ``shared`` names
 # groups of _SHARED_OPTIONS (described once, in the main help), ``options`` are its own arguments, made by
