@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from astropy import units as u
 from astropy.table import Table
+from astropy.time import Time
 
 import astroquery_fink
 from astroquery_fink import read_data_transfer
@@ -49,6 +50,11 @@ def assert_same_table(got, want):
     assert got.colnames == want.colnames
     assert len(got) == len(want) > 0
     for name in want.colnames:
+        if isinstance(want[name], Time):  # a light curve's time
+            assert isinstance(got[name], Time) and got[name].scale == want[name].scale, name
+            assert np.array_equal(got[name].mask, want[name].mask), name
+            assert np.array_equal(got[name].mjd, want[name].mjd), name
+            continue
         assert got[name].unit == want[name].unit, name
         got_mask, want_mask = np.ma.getmaskarray(got[name]), np.ma.getmaskarray(want[name])
         assert np.array_equal(got_mask, want_mask), name
@@ -61,6 +67,13 @@ def assert_exact_ids(table):
     """Object ids are 64-bit integers, the very ones written (18 digits do not survive a float)."""
     assert table["r:diaObjectId"].dtype == np.int64
     assert sorted(set(table["r:diaObjectId"].tolist())) == sorted(int(identifier) for identifier in OBJECTS)
+
+
+def assert_notes_then(err, last):
+    """stderr: the reader's notes (what it read, from its version with kinds lightcurve...), then ``last``."""
+    *notes, final = err.splitlines()
+    assert final == last
+    assert all(line.startswith("fink-query: note: ") for line in notes), err
 
 
 def assert_clean_failure(code, captured, text):
@@ -91,7 +104,7 @@ def test_sources_to_ecsv_in_a_process(download, tmp_path):
     assert result.returncode == EXIT_OK, result.stderr
     assert result.stdout == ""
     want = read_data_transfer(download, kind="sources")
-    assert result.stderr == f"fink-query: {len(want)} rows written to sources.ecsv (ascii.ecsv)\n"
+    assert_notes_then(result.stderr, f"fink-query: {len(want)} rows written to sources.ecsv (ascii.ecsv)")
     got = Table.read(tmp_path / "sources.ecsv", format="ascii.ecsv")
     assert_same_table(got, want)
     assert_exact_ids(got)
@@ -103,7 +116,7 @@ def test_fp_to_parquet(download, tmp_path, capsys, no_server):
     output = tmp_path / "fp.parquet"
     assert main(["read-transfer", str(download), "--kind", "fp", "-o", str(output)]) == EXIT_OK
     want = read_data_transfer(download, kind="fp")
-    assert capsys.readouterr().err == f"fink-query: {len(want)} rows written to {output} (parquet)\n"
+    assert_notes_then(capsys.readouterr().err, f"fink-query: {len(want)} rows written to {output} (parquet)")
     got = Table.read(output, format="parquet")
     assert_same_table(got, want)
     assert_exact_ids(got)
@@ -132,7 +145,7 @@ def test_a_topic_folder_or_one_file(download, tmp_path, where, no_server):
 def test_csv_to_stdout(download, capsys, no_server):
     assert main(["read-transfer", str(download), "--kind", "fp", "-f", "csv", "--columns", "r:psfFlux"]) == EXIT_OK
     captured = capsys.readouterr()
-    assert captured.err == ""
+    assert all(line.startswith("fink-query: note: ") for line in captured.err.splitlines()), captured.err
     got = Table.read(captured.out, format="ascii.csv")
     want = read_data_transfer(download, kind="fp", columns=["r:psfFlux"])
     assert got.colnames == want.colnames
@@ -226,14 +239,12 @@ def test_output_checked_before_reading(download, tmp_path, capsys, monkeypatch, 
 
 @pytest.fixture
 def recording_reader(monkeypatch, download):
-    """read_data_transfer replaced by one that records its arguments and returns a small table with counts."""
+    """read_data_transfer replaced by one that records its arguments and returns a small table."""
     calls = []
 
     def reader(path, kind="lightcurve", columns=None, **options):
         calls.append({"path": str(path), "kind": kind, "columns": columns, **options})
-        table = read_data_transfer(download, kind="fp", columns=["r:psfFlux"])[:3]
-        table.meta.update(files=4, alerts=1)
-        return table
+        return read_data_transfer(download, kind="fp", columns=["r:psfFlux"])[:3]
 
     monkeypatch.setattr(astroquery_fink, "read_data_transfer", reader)
     return calls
@@ -250,21 +261,29 @@ def test_light_curve_options_passed_only_when_given(recording_reader, download, 
     capsys.readouterr()
 
 
-def test_note_of_what_was_read(recording_reader, download, capsys, no_server):
-    assert main(["read-transfer", str(download), "-f", "csv"]) == EXIT_OK
-    assert capsys.readouterr().err == "fink-query: note: read 1 alert in 4 files: 3 rows\n"
-    assert main(["read-transfer", str(download), "-f", "csv", "-q"]) == EXIT_OK
-    assert capsys.readouterr().err == ""
+def test_screen_view_with_a_time_column(monkeypatch, download, capsys, no_server):
+    """A light curve's time is an astropy Time, which the screen view measures as any other column."""
+    table = read_data_transfer(download, kind="fp", columns=["r:midpointMjdTai", "r:psfFlux"])
+    table.add_column(Time(table["r:midpointMjdTai"], format="mjd", scale="tai"), index=1, name="time")
+    monkeypatch.setattr(astroquery_fink, "read_data_transfer", lambda *args, **kwargs: table)
+    assert main(["read-transfer", str(download), "--max-lines", "8", "--max-width", "100"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split()[:2] == ["r:diaObjectId", "time"]
+    assert lines[-1] == f"{len(table):,} rows"  # every column fits 100 characters
 
 
-def test_no_note_without_counts(download, capsys, no_server):
+@NEXT_READER
+def test_note_of_what_was_read(download, capsys, no_server):
     table = read_data_transfer(download, kind="fp")
+    capsys.readouterr()
     assert main(["read-transfer", str(download), "--kind", "fp", "-f", "csv"]) == EXIT_OK
-    err = capsys.readouterr().err
-    if {"files", "alerts"} & set(table.meta):  # the reader counts what it read
-        assert err.startswith("fink-query: note: read ")
-    else:
-        assert err == ""
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1 and notes[0].startswith("fink-query: note: "), notes
+    # the counts the reader gives in the table's meta, and the rows
+    for count in (f"{table.meta['alerts']} alerts", f"{table.meta['files']} files", f"{len(table)} "):
+        assert count in notes[0], count
+    assert main(["read-transfer", str(download), "--kind", "fp", "-f", "csv", "-q"]) == EXIT_OK
+    assert capsys.readouterr().err == ""
 
 
 # --- help ---------------------------------------------------------------------------------------

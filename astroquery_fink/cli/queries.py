@@ -11,7 +11,6 @@ from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
 from astroquery.exceptions import InvalidQueryError
 
-from .messages import say
 from .status import UsageError
 
 
@@ -129,20 +128,8 @@ def read_transfer(client, args):
         table = read_data_transfer(args.path, kind=args.kind, columns=columns, **options)
     except pyarrow.ArrowException as error:  # a file that is not Parquet, or not of a Data Transfer download
         raise UsageError(f"cannot read {args.path} as a Data Transfer download: {error}") from error
-    if not args.quiet:
-        _say_what_was_read(table)
+    # what was read (files, alerts, rows) the reader says itself, in astroquery's log: a note on stderr
     return table
-
-
-def _say_what_was_read(table):
-    """A note of what the reader says it read (``meta["files"]``, ``meta["alerts"]``), when it says it."""
-    counts = [_count(table.meta[key], key[:-1]) for key in ("alerts", "files") if isinstance(table.meta.get(key), int)]
-    if counts:
-        say(f"read {' in '.join(counts)}: {_count(len(table), 'row')}", "note")
-
-
-def _count(number, noun):
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _position(ra, dec):
