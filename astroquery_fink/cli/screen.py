@@ -49,8 +49,6 @@ def _leading_columns(table, width, max_lines):
         # the column as Table.pformat prints it: name, unit, values (the rows printed only), one space between;
         # printed as a one-column table, since a Time (a light curve's time) has no pformat of its own
         cells = table[[name]].pformat(max_lines=max_lines, show_unit=True, max_width=-1)
-        if len(cells) > 1 and cells[-1].startswith("Length = "):  # the note of a cut print, not a cell
-            cells = cells[:-1]
         used += 1 + max(len(cell) for cell in cells)
         if shown and used > width:
             break
