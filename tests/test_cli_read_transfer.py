@@ -266,6 +266,7 @@ def test_screen_view_with_a_time_column(monkeypatch, download, capsys, no_server
     table = read_data_transfer(download, kind="fp", columns=["r:midpointMjdTai", "r:psfFlux"])
     table.add_column(Time(table["r:midpointMjdTai"], format="mjd", scale="tai"), index=1, name="time")
     monkeypatch.setattr(astroquery_fink, "read_data_transfer", lambda *args, **kwargs: table)
+    capsys.readouterr()  # the reader's own log (astropy prints INFO on stdout)
     assert main(["read-transfer", str(download), "--max-lines", "8", "--max-width", "100"]) == EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     assert lines[2].split()[:2] == ["r:diaObjectId", "time"]
