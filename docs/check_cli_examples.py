@@ -5,9 +5,11 @@ Usage (from the repository's root; needs bash)::
     python docs/check_cli_examples.py [docs/fink/cli.rst]
 
 The page's ``.. code-block:: console`` blocks show commands (lines starting with ``$``), each
-followed by what it prints. Every command that names ``--replica`` is run here, in a temporary
-directory, in a pseudo-terminal 100 characters wide (as on the page), with ``fink-query`` being
-this source tree's ``python -m astroquery_fink``. Its output, stderr and stdout in the order a
+followed by what it prints. Every command that names ``--replica``, and every ``fink-query
+read-transfer`` (which reads the Data Transfer download ``download`` that the replica's
+``write_data_transfer`` writes there first, for the objects in ``DOWNLOAD_OBJECTS``), is run here,
+in a temporary directory, in a pseudo-terminal 100 characters wide (as on the page), with
+``fink-query`` being this source tree's ``python -m astroquery_fink``. Its output, stderr and stdout in the order a
 terminal shows them, must be the one on the page, but for the replica's port, written ``...``
 there (it changes from run to run), and blanks at the ends of lines. Exit status 1 when an
 example differs. (Not run by pytest: these examples are not doctests.)
@@ -24,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = re.compile(r"127\.0\.0\.1:[0-9]+")
+# The objects of the download the read-transfer examples read: every alert of each
+DOWNLOAD_OBJECTS = ["313761043604045880", "314003014107006318"]
 
 
 def examples(page):
@@ -47,7 +51,15 @@ def examples(page):
             command, lines = text[2:], []
         elif command is not None:
             lines.append(text)
-    return [(command, _trim(lines)) for command, lines in found if "--replica" in command]
+    return [(command, _trim(lines)) for command, lines in found
+            if "--replica" in command or command.startswith("fink-query read-transfer ")]
+
+
+def write_download(directory, environment):
+    """The Data Transfer download ``download`` in ``directory``, written by this source tree's replica."""
+    code = ("from astroquery_fink.testing import write_data_transfer\n"
+            f"write_data_transfer('download', {DOWNLOAD_OBJECTS!r}, alerts_per_object=None)")
+    subprocess.run([sys.executable, "-c", code], cwd=directory, env=environment, check=True)
 
 
 def _trim(lines):
@@ -95,6 +107,7 @@ def main():
         environment.pop("LINES", None)
         work = Path(scratch) / "work"
         work.mkdir()
+        write_download(work, environment)
         for command, expected in examples(page):
             got = run_in_terminal(command, work, environment)
             if got == expected:
@@ -105,7 +118,7 @@ def main():
                 sys.stdout.writelines(line + "\n" for line in difflib.unified_diff(
                     expected, got, "on the page", "printed", lineterm=""))
     print(f"{failures} example(s) of {page} differ from what they print" if failures
-          else f"every --replica example of {page} prints what the page shows")
+          else f"every --replica and read-transfer example of {page} prints what the page shows")
     return 1 if failures else 0
 
 

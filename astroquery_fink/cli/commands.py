@@ -13,6 +13,7 @@ from astropy import units as u
 
 from .. import __version__, conf
 from ..cutouts import KERNELS, STRETCHES
+from ..lightcurve import DEFAULT_LIMIT_SIGMA, FLUX_COLUMNS
 from ..payload import OUTPUT_FORMATS, RESOLVERS, SCHEMA_ENDPOINTS
 from . import queries
 from .ids import IDS_HELP
@@ -63,6 +64,10 @@ def _time(text):
         return text.strip()
 
 
+# The tables read-transfer makes of a Data Transfer download (read_data_transfer's ``kind``)
+TRANSFER_KINDS = ("lightcurve", "sources", "fp", "objects", "alerts")
+
+
 # --- the parser: one row of _COMMAND_TABLE per sub-command -------------------------------------
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -73,11 +78,20 @@ class _HelpFormatter(argparse.HelpFormatter):
             return "".join(indent + line for line in text.splitlines(keepends=True))
         return super()._fill_text(text, width, indent)
 
+    def add_argument(self, action):
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            # argparse measures the command names at the list's indent but prints them one step further in,
+            # so that the longest (read-transfer) would sit alone on its line, its summary below
+            longest = max(map(len, action.choices)) + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, longest)
+
 
 # A sub-command: its handler, (client, args) -> Table or bytes for an image, and its help; ``shared`` names
 # groups of _SHARED_OPTIONS (described once, in the main help), ``options`` are its own arguments, made by
 # _arg; ``ids`` is the kind of id its ID arguments are ("diaObjectId", which takes names too, or
-# "diaSourceId"), None for a command without ids.
+# "diaSourceId"), None for a command without ids. A command without the "server" group queries no
+# server: its handler gets None for the client (see `refused_options`).
 _Command = namedtuple("_Command", "name handler summary description examples shared options ids",
                       defaults=((), (), None))
 
@@ -99,7 +113,8 @@ _SHARED_GROUPS = {
     "batch": ("batches: fp, sources, object", None),
     "query": ("query: the table commands", None),
     "output": ("output: every command but cutout", None),
-    "server": ("server: every command", None),
+    "server": ("server: every command but read-transfer", None),
+    "notes": ("notes: every command", None),
 }
 _SHARED_OPTIONS = {
     "ids": (
@@ -150,11 +165,14 @@ _SHARED_OPTIONS = {
              help=f"time limit of one HTTP request (default: {conf.timeout:g})"),
         _arg("--retries", type=_retries, metavar="N", group="server",
              help=f"further attempts after a transient failure, 0 for none (default: {conf.max_retries})"),
-        _arg("-q", "--quiet", action="store_true", group="server",
+    ),
+    "notes": (
+        _arg("-q", "--quiet", action="store_true", group="notes",
              help="no progress bar and no notes on stderr (warnings and errors still show)"),
     ),
 }
-_TABLE_QUERY = ("query", "output", "server")
+_SERVER = ("server", "notes")
+_TABLE_QUERY = ("query", "output", *_SERVER)
 _ID_QUERY = ("ids", "batch", *_TABLE_QUERY)
 # The positional ids, by kind of id: the one argument of the shared groups a command's help shows
 _ID_ARGUMENTS = {
@@ -194,7 +212,7 @@ _COMMAND_TABLE = (
         "One row per column of an endpoint: name, family, type, nullable, unit, description.",
         ("fink-query schema fp", "fink-query schema sources --format csv > sources_columns.csv",
          "fink-query schema sources --schema-version 10.0", "fink-query schema datatransfer/lsst"),
-        shared=("output", "server"),
+        shared=("output", *_SERVER),
         options=(_arg("endpoint", metavar="ENDPOINT", help=f"one of {', '.join(SCHEMA_ENDPOINTS)}"),
                  _arg("--schema-version", metavar="MAJOR[.MINOR]",
                       help="LSST alert schema version to describe, e.g. 10.0 (default: the server's latest)"))),
@@ -239,7 +257,7 @@ _COMMAND_TABLE = (
         "name (the server downloads its bayestar map) or from a bayestar FITS map of your own (--map).",
         ("fink-query skymap S251112cm --level 0.9",
          "fink-query skymap --map bayestar.fits.gz --level 0.5 -o gw.ecsv"),
-        shared=("output", "server"),  # the whole rows: the endpoint takes no column list
+        shared=("output", *_SERVER),  # the whole rows: the endpoint takes no column list
         options=(_arg("event", nargs="?", metavar="EVENT", help="a GraceDB superevent name, e.g. S251112cm"),
                  _arg("--transport", default="votable", metavar="FORMAT",
                       help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)} (default: votable)"),
@@ -250,7 +268,7 @@ _COMMAND_TABLE = (
         "resolve", queries.resolve, "names <-> Rubin ids (/api/v1/resolver)",
         "Translate a TNS, SIMBAD or Solar System name to Rubin ids, or (--reverse) an id to names.",
         ("fink-query resolve 'SN 2022and'", "fink-query resolve 313761043604045880 --reverse"),
-        shared=("output", "server"),
+        shared=("output", *_SERVER),
         options=(_arg("name", metavar="NAME", help="a name, or with --reverse a diaObjectId (an ssObjectId for "
                                                    "ssodnet)"),
                  _arg("--resolver", default="tns", metavar="NAME",
@@ -268,7 +286,7 @@ _COMMAND_TABLE = (
         "blocks", queries.blocks, "the building blocks of Fink filters (/api/v1/blocks)",
         "The blocks Fink's filters are built from, with what each one selects.",
         ("fink-query blocks", "fink-query blocks -f csv > blocks.csv"),
-        shared=("output", "server")),
+        shared=("output", *_SERVER)),
     _Command(
         "cutout", queries.cutout, "image stamps of an alert, FITS or PNG (/api/v1/cutouts)",
         "The Science, Template or Difference stamp of an alert, as FITS or as a rendered PNG; --kind All "
@@ -276,7 +294,7 @@ _COMMAND_TABLE = (
         ("fink-query cutout 170424319673368579 -o stamp.fits",
          "fink-query cutout 170424319673368579 --kind Difference -o diff.png --stretch asinh",
          "fink-query cutout 170424319673368579 --kind All -o stamps.fits"),
-        shared=("ids", "server"), ids="diaSourceId",
+        shared=("ids", *_SERVER), ids="diaSourceId",
         options=(
             _arg("--kind", default="Science", group="image",
                  help="which stamp: Science, Template, Difference, or All three (FITS only, pixels without WCS) "
@@ -293,9 +311,50 @@ _COMMAND_TABLE = (
                  help="PNG: a matplotlib colormap (default: grey levels)"),
             _arg("--kernel", metavar="NAME", group="image",
                  help=f"PNG: smooth with a one-pixel kernel first: {', '.join(KERNELS)}"))),
+    _Command(
+        "read-transfer", queries.read_transfer, "tables from a Fink Data Transfer download (Parquet; no server)",
+        "Read a Data Transfer download, the Parquet files of whole alerts 'finkctl transfer' writes, into the "
+        "table the REST commands give for the same objects: the nested histories flattened, each detection and "
+        "forced point once, with units and exact ids. Reads files only: no server is queried.",
+        ("fink-query read-transfer ftransfer_lsst_2026-03-27_750709 --kind lightcurve -o lc.parquet",
+         "fink-query read-transfer download --kind sources --columns r:midpointMjdTai,r:band,r:psfFlux",
+         "fink-query read-transfer download --flux science --min-reliability 0.5 -o lc.ecsv"),
+        shared=("output", "notes"),
+        options=(
+            _arg("path", metavar="FOLDER",
+                 help="the folder 'finkctl transfer' wrote into (with its schema dump), the topic folder in it, "
+                      "or one .parquet file"),
+            _arg("--kind", choices=TRANSFER_KINDS, default="lightcurve", metavar="KIND",
+                 help="the table to make: lightcurve (detections and forced photometry with AB magnitudes, as "
+                      "Fink.get_lightcurve; the default), sources (a row per detection, as 'sources'), fp (a row "
+                      "per forced point, as 'fp'), objects (a row per object, as 'object') or alerts (a row per "
+                      "alert)"),
+            _arg("--columns", metavar="A,B,C",
+                 help="only these columns, comma-separated, with their family prefix (e.g. r:band,r:psfFlux)"),
+            _arg("--flux", choices=tuple(FLUX_COLUMNS), metavar="FLUX", group="light curve: --kind lightcurve only",
+                 help=f"the flux of mag and of the upper limits: {', '.join(FLUX_COLUMNS)} (default: difference)"),
+            _arg("--limit-sigma", type=float, metavar="N", group="light curve: --kind lightcurve only",
+                 help=f"a forced flux below N times its error is an upper limit (default: {DEFAULT_LIMIT_SIGMA:g})"),
+            _arg("--keep-withdrawn", action="store_true", group="light curve: --kind lightcurve only",
+                 help="keep the measurements Rubin withdrew, flagged in a 'withdrawn' column"),
+            _arg("--min-reliability", type=float, metavar="R", group="light curve: --kind lightcurve only",
+                 help="leave out the detections whose r:reliability (0 to 1) is below R or unknown"))),
 )
 COMMANDS = tuple(command.name for command in _COMMAND_TABLE)
 COMMANDS_BY_NAME = {command.name: command for command in _COMMAND_TABLE}
+
+
+def refused_options(args):
+    """
+    The server options given to a command that queries no server (``read-transfer``), as the user spelled them.
+
+    Such a command parses them (they may come before the command, as for every other one) so as to refuse
+    them by name rather than ignore them or let argparse call them unrecognized.
+    """
+    if "server" in COMMANDS_BY_NAME[args.command].shared:
+        return []
+    return [flags[0] for _, flags, settings in _SHARED_OPTIONS["server"]
+            if getattr(args, settings.get("dest", flags[0].lstrip("-"))) not in (None, False)]
 
 
 def _examples(*examples):
@@ -350,6 +409,7 @@ def build_parser():
                 "fink-query cone 53.2514 -27.861 --radius 10arcsec -f csv | fink-query fp -f ecsv > fp.ecsv",
                 "fink-query schema fp",
                 "fink-query fp 313761043604045880 --replica         # offline, against the embedded replica",
+                "fink-query read-transfer download -o lc.parquet    # a Data Transfer download's light curves",
             ),
             EXIT_STATUS_HELP,
             "Run 'fink-query COMMAND --help' for the arguments of a command.")))
@@ -359,9 +419,10 @@ def build_parser():
         sub = commands.add_parser(command.name, help=command.summary, description=command.description,
                                   epilog=_examples(*command.examples) + _pointer_to_main_help(command),
                                   formatter_class=_HelpFormatter)
-        sub.set_defaults(handler=command.handler, id_kind=command.ids)
+        sub.set_defaults(handler=command.handler, id_kind=command.ids, queries_server="server" in command.shared)
         own = (*([_ID_ARGUMENTS[command.ids]] if command.ids else ()), *command.options)
         _add_arguments(sub, own)
-        _add_arguments(sub, (argument for name in command.shared for argument in _SHARED_OPTIONS[name]),
-                       hidden=True)
+        # the server options of a command that queries none are parsed as well, to be refused (refused_options)
+        groups = (*command.shared, *(() if "server" in command.shared else ("server",)))
+        _add_arguments(sub, (argument for name in groups for argument in _SHARED_OPTIONS[name]), hidden=True)
     return parser

@@ -1,7 +1,8 @@
 """
 The queries of ``fink-query``: one function a sub-command, ``(client, args) -> Table``, or bytes for an image.
 
-Each calls a public `FinkClass` method with the parsed arguments and leaves the checking to it.
+Each calls a public `FinkClass` method with the parsed arguments and leaves the checking to it;
+``read-transfer`` calls `~astroquery_fink.read_data_transfer` instead, and gets no client.
 """
 import io
 import re
@@ -9,6 +10,8 @@ import re
 from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
 from astroquery.exceptions import InvalidQueryError
+
+from .status import UsageError
 
 
 def _wire(args):
@@ -100,6 +103,33 @@ def _all_stamps(client, args):
     buffer = io.BytesIO()
     fits.HDUList(hdus).writeto(buffer)
     return buffer.getvalue()
+
+
+# read-transfer's light-curve options: the command's flag, and read_data_transfer's argument
+_LIGHTCURVE_OPTIONS = {"--flux": "flux", "--limit-sigma": "limit_sigma", "--keep-withdrawn": "keep_withdrawn",
+                       "--min-reliability": "min_reliability"}
+
+
+def read_transfer(client, args):
+    """A Data Transfer download read from disk into the ``--kind`` table; ``client`` is None: no server is asked."""
+    import pyarrow  # loaded by the reader anyway; named here for its errors
+
+    from .. import read_data_transfer
+
+    # only the options the user gave, so that the reader's own defaults hold (they are get_lightcurve's)
+    given = {flag: getattr(args, name) for flag, name in _LIGHTCURVE_OPTIONS.items()
+             if getattr(args, name) not in (None, False)}
+    if given and args.kind != "lightcurve":
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UsageError(f"{', '.join(given)} {verb} to --kind lightcurve only, not to --kind {args.kind}")
+    options = {_LIGHTCURVE_OPTIONS[flag]: value for flag, value in given.items()}
+    columns = None if args.columns is None else [name.strip() for name in args.columns.split(",")]
+    try:
+        table = read_data_transfer(args.path, kind=args.kind, columns=columns, **options)
+    except pyarrow.ArrowException as error:  # a file that is not Parquet, or not of a Data Transfer download
+        raise UsageError(f"cannot read {args.path} as a Data Transfer download: {error}") from error
+    # what was read (files, alerts, rows) the reader says itself, in astroquery's log: a note on stderr
+    return table
 
 
 def _position(ra, dec):

@@ -14,7 +14,7 @@ from astroquery.exceptions import TimeoutError as AstroqueryTimeoutError
 from .. import FinkClass, conf
 from ..batch import BatchInterrupted
 from ..exceptions import IncompleteResultError
-from .commands import COMMANDS, build_parser
+from .commands import COMMANDS, build_parser, refused_options
 from .failed_ids import check_failed_ids_path, report_interrupted, report_partial
 from .ids import ID_TEXT, collect_ids
 from .messages import log_reported, say, warnings_reported
@@ -45,6 +45,10 @@ def _client(args):
 
 def _run(args):
     """Run a parsed command; return the exit status."""
+    refused = refused_options(args)
+    if refused:
+        raise UsageError(f"{args.command} reads files and queries no server: {', '.join(refused)} "
+                         f"{'does' if len(refused) == 1 else 'do'} not apply")
     if args.replica and args.server:
         raise UsageError("--server and --replica exclude each other")
     if args.id_kind is not None:
@@ -53,7 +57,9 @@ def _run(args):
     prepare_output(args)
     status = EXIT_OK
     try:
-        with warnings_reported(args.quiet), log_reported(args.quiet), _client(args) as client:
+        # a command without server options (read-transfer) reads files: no client, no replica started
+        client_or_none = _client(args) if args.queries_server else nullcontext()
+        with warnings_reported(args.quiet), log_reported(args.quiet), client_or_none as client:
             result = args.handler(client, args)
     except IncompleteResultError as error:
         report_partial(error, args)

@@ -18,6 +18,7 @@ _SUBJECTS = {
     "skymap": lambda args: f"{args.event or args.map}, credible level {args.level:g}",
     "resolve": lambda args: f"{args.name!r} ({args.resolver}{', reverse' if args.reverse else ''})",
     "stats": lambda args: args.date or "every night",
+    "read-transfer": lambda args: f"{args.path}, kind {args.kind}",
 }
 
 
@@ -45,8 +46,9 @@ def _leading_columns(table, width, max_lines):
     """The leading columns of ``table`` whose aligned print fits ``width`` characters (the first one always)."""
     shown, used = [], -1
     for name in table.colnames:
-        # the column as Table.pformat prints it: name, unit, values (the rows printed only), one space between
-        cells = table[name].pformat(max_lines=max_lines, show_unit=True)
+        # the column as Table.pformat prints it: name, unit, values (the rows printed only), one space between;
+        # printed as a one-column table, since a Time (a light curve's time) has no pformat of its own
+        cells = table[[name]].pformat(max_lines=max_lines, show_unit=True, max_width=-1)
         used += 1 + max(len(cell) for cell in cells)
         if shown and used > width:
             break
