@@ -73,7 +73,7 @@ _ALERT_TIME_NAME = "alert midpointMjdTai"
 _BATCH_ALERTS = 256
 
 
-def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference", limit_sigma=None,
+def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux="difference", limit_sigma=None,
                        keep_withdrawn=False, min_reliability=None):
     """
     Read a Fink Data Transfer download into the table the REST methods give for the same objects.
@@ -108,8 +108,9 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
         Only these columns (REST names, such as ``"r:psfFlux"``); ``r:diaObjectId`` is always
         kept. For ``"lightcurve"``, columns added to the light curve's own, as in
         `~astroquery_fink.FinkClass.get_lightcurve`. Default: every column the files hold.
-    flux, limit_sigma, keep_withdrawn, min_reliability : optional
-        For ``kind="lightcurve"`` only: as in `~astroquery_fink.FinkClass.get_lightcurve`.
+    forced, flux, limit_sigma, keep_withdrawn, min_reliability : optional
+        For ``kind="lightcurve"`` only: as in `~astroquery_fink.FinkClass.get_lightcurve`
+        (``forced=False``: the detections alone).
 
     Returns
     -------
@@ -155,7 +156,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
             raise FinkInvalidQueryError(f"columns must be a list of column names, not {columns!r}")
         columns = list(columns)
     if kind == LIGHTCURVE:
-        return _lightcurve(path, columns, flux=flux, limit_sigma=limit_sigma, keep_withdrawn=keep_withdrawn,
+        return _lightcurve(path, columns, forced, flux=flux, limit_sigma=limit_sigma, keep_withdrawn=keep_withdrawn,
                            min_reliability=min_reliability)
     download = Download(path)
     plan = Plan(KINDS[kind], download.fields, columns)
@@ -165,7 +166,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
     return _finish(to_table(rows, plan), plan, columns, download, counts, kind)
 
 
-def _lightcurve(path, columns, **options):
+def _lightcurve(path, columns, forced, **options):
     """Detections and forced photometry read in one pass, merged as `FinkClass.get_lightcurve` merges them."""
     from .lightcurve import (
         DEFAULT_LIMIT_SIGMA,
@@ -179,21 +180,24 @@ def _lightcurve(path, columns, **options):
     if options["limit_sigma"] is None:
         options["limit_sigma"] = DEFAULT_LIMIT_SIGMA
     problem = lightcurve_option_error(options["flux"], options["limit_sigma"], options["min_reliability"],
-                                      forced=True)
+                                      forced=forced)
     if problem:
         raise FinkInvalidQueryError(problem)
     extra = [*FLUX_COLUMNS[options["flux"]], *(columns or [])]
     download = Download(path)
     detections = Plan(KINDS["sources"], download.fields, list(dict.fromkeys([*DETECTION_COLUMNS, *extra])))
-    served = detections.names_of(KINDS["fp"], download.fields)
-    forced = Plan(KINDS["fp"], download.fields,
-                  list(dict.fromkeys([*FORCED_COLUMNS, *(name for name in extra if name in served)])))
-    (sources, photometry), counts = download.scan([detections, forced])
+    plans = [detections]
+    if forced:
+        served = detections.names_of(KINDS["fp"], download.fields)
+        plans.append(Plan(KINDS["fp"], download.fields,
+                          list(dict.fromkeys([*FORCED_COLUMNS, *(name for name in extra if name in served)]))))
+    tables, counts = download.scan(plans)
     _warn_if_empty(download, counts, stacklevel=4)
-    _warn_if_lossy(download, [detections, forced], stacklevel=4)
-    sources = _finish(to_table(sources, detections), detections, detections.columns, download, counts, "sources",
-                      quiet=True)
-    photometry = _finish(to_table(photometry, forced), forced, forced.columns, download, counts, "fp", 1, quiet=True)
+    _warn_if_lossy(download, plans, stacklevel=4)
+    sources, *photometry = [_finish(to_table(rows, plan), plan, plan.columns, download, counts, plan.kind.endpoint,
+                                    position, quiet=True)
+                            for position, (rows, plan) in enumerate(zip(tables, plans, strict=True))]
+    photometry = photometry[0] if forced else None
     # a Solar System detection belongs to no diaObject: it has no light curve of an object here
     moving = np.ma.getmaskarray(sources["r:diaObjectId"])
     sources = sources[~moving]
@@ -202,7 +206,8 @@ def _lightcurve(path, columns, **options):
     lightcurve.meta["duplicates"] = sum(counts["duplicates"])
     lightcurve.meta["solar_system_detections"] = int(moving.sum())
     left_out = f"; {int(moving.sum())} Solar System detections left out" if moving.any() else ""
-    _log(lightcurve, f"light-curve rows ({len(sources)} detections, {len(photometry)} forced points{left_out})")
+    points = f", {len(photometry)} forced points" if forced else ""
+    _log(lightcurve, f"light-curve rows ({len(sources)} detections{points}{left_out})")
     return lightcurve
 
 
@@ -237,11 +242,9 @@ class Download:
     """The data files of a download and the names of the fields they hold (from the schema dump when there is one)."""
 
     def __init__(self, path):
-        import pyarrow.parquet as pq
-
         self.path = Path(path)
         self.files, dump = _files(self.path)
-        schemas = [pq.read_schema(dump)] if dump is not None else [pq.read_schema(f) for f in self.files]
+        schemas = [_schema(dump)] if dump is not None else [_schema(f) for f in self.files]
         self.schema = schemas[0] if dump is not None else None
         #: column -> its field names (a struct's or a list of structs'), or None for a plain column
         self.fields = {}
@@ -261,13 +264,11 @@ class Download:
         Returns ``(tables, counts)``: one Arrow table per plan, and the numbers of files, alerts
         and duplicate rows dropped (per plan).
         """
-        import pyarrow.parquet as pq
-
         seen = [_Seen(plan.kind) for plan in plans]
         parts = [[] for _ in plans]
         alerts = 0
         for path in self.files:
-            with pq.ParquetFile(path) as data:
+            with _open(path) as data:
                 leaves = [data.schema.column(i).path for i in range(len(data.schema))]
                 wanted = sorted({leaf for plan in plans for leaf in plan.leaves(leaves)})
                 for batch in data.iter_batches(batch_size=_BATCH_ALERTS, columns=wanted):
@@ -279,6 +280,23 @@ class Download:
         tables = [keep.final(table) for keep, table in zip(seen, tables, strict=True)]
         counts = {"files": len(self.files), "alerts": alerts, "duplicates": [keep.dropped for keep in seen]}
         return tables, counts
+
+
+def _open(path):
+    """A `pyarrow.parquet.ParquetFile`, or a clear error for a file that is not one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise FinkInvalidQueryError(f"{str(path)!r} is not a Parquet file a Data Transfer download holds: "
+                                    f"{error}") from None
+
+
+def _schema(path):
+    with _open(path) as data:
+        return data.schema_arrow
 
 
 def _files(path):

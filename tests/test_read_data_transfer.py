@@ -371,3 +371,19 @@ def test_exact_ids_do_not_warn(download, recwarn):
     from astroquery_fink.exceptions import LossyIdWarning
 
     assert not [w for w in recwarn if issubclass(w.category, LossyIdWarning)]
+
+
+def test_detections_alone(download, replica_client):
+    read = read_data_transfer(download, forced=False, flux="template")
+    rest = replica_client.get_lightcurve(IDS, forced=False, flux="template")
+    assert set(read["kind"].tolist()) == {"detection"}
+    assert read.colnames == rest.colnames
+    assert_same_columns(read[[n for n in read.colnames if n != "time"]], rest[[n for n in rest.colnames
+                                                                               if n != "time"]])
+
+
+def test_file_that_is_not_parquet_refused(tmp_path):
+    (tmp_path / "topic").mkdir()
+    (tmp_path / "topic" / "part-1-0-1.parquet").write_text("not parquet")
+    with pytest.raises(FinkInvalidQueryError, match="part-1-0-1.parquet.*is not a Parquet file"):
+        read_data_transfer(tmp_path, kind="fp")
