@@ -9,7 +9,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery
 
 from . import __version__, conf, query, results, summary
-from .cache import cached_request, remove_partial_files
+from .cache import cached_request, remove_partial_files, uncached_request
 from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .exceptions import BatchInterrupted, BulkQueryWarning, IncompleteResultError
@@ -87,14 +87,18 @@ class FinkClass(BaseQuery):
         return None
 
     def _request(self, method, url, *args, **kwargs):
-        # a cached request goes through astroquery_fink.cache, whose entries survive damage and
-        # concurrent writers; anything else (no cache, a download to a file) is astroquery's own
+        # A cached request goes through astroquery_fink.cache, whose entries survive damage and
+        # concurrent writers; an uncached one is sent here (see uncached_request: astroquery's own
+        # would toggle a process-wide setting from our worker threads); a download to a file is
+        # astroquery's own.
         options = _REQUEST_SIGNATURE.bind(self, method, url, *args, **kwargs).arguments
+        if options.get("save"):
+            return super()._request(method, url, *args, **kwargs)
         use_cache = options.get("cache")
         if use_cache is None:
             use_cache = cache_conf.cache_active
-        if not use_cache or options.get("save"):
-            return super()._request(method, url, *args, **kwargs)
+        if not use_cache:
+            return uncached_request(self, method, url, options)
         return cached_request(self, method, url, options)
 
     def _id_query(self, endpoint, dia_object_id, *, cache, get_query_payload, verbose, on_error, **options):
