@@ -30,6 +30,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
 
@@ -64,15 +65,20 @@ def start_replica():
     return process, url
 
 
-class WireCounter:
-    """Adds up the ``Content-Length`` of the answers a client receives (a `requests` response hook)."""
+class CountingFink(FinkClass):
+    """
+    A client that adds up the ``Content-Length`` of the answers it and its worker copies receive.
 
-    def __init__(self, client):
-        self.bytes = 0
-        client._session.hooks["response"].append(self)
+    A split query's worker threads use copies made with ``type(client)(...)``, which count here too.
+    """
 
-    def __call__(self, response, *args, **kwargs):
-        self.bytes += int(response.headers.get("Content-Length", 0))
+    wire_bytes = 0
+    _lock = threading.Lock()
+
+    def _response_hook(self, response, *args, **kwargs):
+        with CountingFink._lock:
+            CountingFink.wire_bytes += int(response.headers.get("Content-Length", 0))
+        return super()._response_hook(response, *args, **kwargs)
 
 
 def fetch(client, ids, output_format):
@@ -93,14 +99,14 @@ def table_bytes(table):
 
 def time_case(url, case, rounds):
     """Interleaved timings of the four formats on one call; also the rows, transports and bytes per format."""
-    client = FinkClass(server=url, timeout=600)
-    counter = WireCounter(client)
+    client = CountingFink(server=url, timeout=600)
     ids = case_ids(case)
     facts = {}
     for output_format in FORMATS:  # warm-up: imports, the replica's caches, connections
-        counter.bytes = 0
+        CountingFink.wire_bytes = 0
         table = fetch(client, ids, output_format)
-        facts[output_format] = {"rows": len(table), "transport": table.meta["transport"], "bytes": counter.bytes}
+        facts[output_format] = {"rows": len(table), "transport": table.meta["transport"],
+                                "bytes": CountingFink.wire_bytes}
     seconds = {output_format: [] for output_format in FORMATS}
     for _ in range(rounds):
         for output_format in FORMATS:
