@@ -29,6 +29,15 @@ class Conf(_config.ConfigNamespace):
         120.0,
         "Time limit in seconds for one HTTP request to the Fink API.",
     )
+    # Read at every call by every tabular method and by fink-query's --transport default. VOTable
+    # is what astroquery users expect; parquet is much faster and smaller for large answers
+    # (docs/fink/tables.rst, "Formats and speed"). A plain string, checked at call time (not an
+    # option list): a bad value then gives the client's InvalidQueryError, before any request.
+    output_format = _config.ConfigItem(
+        "votable",
+        "Transport format of the tabular queries when a call does not give output_format: votable, json, csv "
+        "or parquet (the tables are the same; parquet is the fastest for large answers).",
+    )
     # The server scans ids one by one and its front end gives up after about 120 s: long id
     # lists are split (see benchmarks/README.md for the measurement behind the default).
     max_ids_per_request = _config.ConfigItem(

@@ -14,6 +14,9 @@ differ from astroquery's own reading and writing:
 
 Only HTTP 200 answers are written; an answer the client then cannot read is evicted by
 `astroquery_fink.query.exchange`.
+
+Uncached requests are sent here too (`uncached_request`), so that no request of the client,
+from whatever thread, changes astroquery's process-wide ``cache_conf``.
 """
 import copy
 import os
@@ -25,7 +28,7 @@ import requests
 from astroquery import cache_conf, log
 from astroquery.query import AstroQuery
 
-__all__ = ["cached_request", "read_entry", "write_entry", "remove_partial_files"]
+__all__ = ["cached_request", "uncached_request", "read_entry", "write_entry", "remove_partial_files"]
 
 # the `_request` arguments astroquery's hash names an entry by
 _KEY_ARGUMENTS = ("params", "data", "headers", "files", "timeout", "json")
@@ -50,6 +53,25 @@ def cached_request(client, method, url, options):
                                  allow_redirects=options.get("allow_redirects", True), json=options.get("json"))
         if response.status_code == 200:
             write_entry(response, path)
+    client._last_query = query
+    return response
+
+
+def uncached_request(client, method, url, options):
+    """
+    The answer to a request of ``client`` from the server, the cache neither read nor written.
+
+    What `astroquery.query.BaseQuery._request` does for an uncached request (same session, so the
+    same hooks, headers and adapters; same timeout, streaming, auth, TLS and redirect options; the
+    request recorded in ``client._last_query``), without its ``cache_conf.set_temp("cache_active",
+    False)`` around the exchange: that switch is one setting of the whole process, and worker
+    threads saving and restoring it at once can leave it off, which stops the caching of every
+    astroquery service in the session. Nothing in the exchange reads it.
+    """
+    query = AstroQuery(method, url, **{name: options.get(name) for name in _KEY_ARGUMENTS})
+    response = query.request(client._session, stream=options.get("stream", False), auth=options.get("auth"),
+                             verify=options.get("verify", True), allow_redirects=options.get("allow_redirects", True),
+                             json=options.get("json"))
     client._last_query = query
     return response
 

@@ -9,7 +9,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery
 
 from . import __version__, conf, query, results, summary
-from .cache import cached_request, remove_partial_files
+from .cache import cached_request, remove_partial_files, uncached_request
 from .columns import endpoint_columns
 from .docstrings import shared_docs
 from .exceptions import BatchInterrupted, BulkQueryWarning, IncompleteResultError
@@ -23,6 +23,7 @@ from .lightcurve import (
 )
 from .names import first_resolver_payloads, parse_targets, record, resolve_targets
 from .payload import (
+    OUTPUT_FORMATS,
     check_columns,
     check_tag,
     cone_payload,
@@ -30,6 +31,7 @@ from .payload import (
     ids_payload,
     normalize_columns,
     normalize_on_error,
+    normalize_output_format,
     resolver_payload,
     schema_payload,
     skymap_payload,
@@ -43,6 +45,24 @@ __all__ = ["Fink", "FinkClass", "SERVER_SCAN_LIMIT"]
 
 # how astroquery's `_request` takes its arguments, to read them however they were passed
 _REQUEST_SIGNATURE = inspect.signature(BaseQuery._request)
+
+def _transport_format(output_format):
+    """
+    The transport format of a call: ``output_format`` when given, else ``conf.output_format`` as it is now.
+
+    Read at every call, so that ``conf.output_format = "parquet"`` or ``conf.set_temp`` switches
+    every tabular method at once. A value of ``conf`` that is not a format is refused here, before
+    any request, naming the setting (an argument is checked by the payload builders).
+    """
+    if output_format is not None:
+        return output_format
+    setting = conf.output_format
+    try:
+        return normalize_output_format(setting)
+    except InvalidQueryError:
+        raise InvalidQueryError(f"conf.output_format {setting!r} is not supported; set it to one of "
+                                f"{OUTPUT_FORMATS} (or pass output_format=...).") from None
+
 
 class FinkClass(BaseQuery):
     """
@@ -87,14 +107,18 @@ class FinkClass(BaseQuery):
         return None
 
     def _request(self, method, url, *args, **kwargs):
-        # a cached request goes through astroquery_fink.cache, whose entries survive damage and
-        # concurrent writers; anything else (no cache, a download to a file) is astroquery's own
+        # A cached request goes through astroquery_fink.cache, whose entries survive damage and
+        # concurrent writers; an uncached one is sent here (see uncached_request: astroquery's own
+        # would toggle a process-wide setting from our worker threads); a download to a file is
+        # astroquery's own.
         options = _REQUEST_SIGNATURE.bind(self, method, url, *args, **kwargs).arguments
+        if options.get("save"):
+            return super()._request(method, url, *args, **kwargs)
         use_cache = options.get("cache")
         if use_cache is None:
             use_cache = cache_conf.cache_active
-        if not use_cache or options.get("save"):
-            return super()._request(method, url, *args, **kwargs)
+        if not use_cache:
+            return uncached_request(self, method, url, options)
         return cached_request(self, method, url, options)
 
     def _id_query(self, endpoint, dia_object_id, *, cache, get_query_payload, verbose, on_error, **options):
@@ -103,6 +127,7 @@ class FinkClass(BaseQuery):
         (`astroquery_fink.names`), once every argument was checked.
         """
         on_error = normalize_on_error(on_error)
+        options["output_format"] = _transport_format(options["output_format"])
         targets = parse_targets(dia_object_id)
         # every argument checked before any request, a name standing for one object
         payload = ids_payload(endpoint, targets.stand_in_ids(), **options)
@@ -143,7 +168,7 @@ class FinkClass(BaseQuery):
     # --- public methods ----------------------------------------------------------------------
 
     @shared_docs
-    def query_object(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
+    def query_object(self, dia_object_id, *, columns=None, output_format=None, cache=False,
                      get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the diaObject summary row of one or several objects (``/api/v1/objects``).
@@ -203,7 +228,7 @@ class FinkClass(BaseQuery):
                               get_query_payload=get_query_payload, verbose=verbose, on_error=on_error)
 
     @shared_docs
-    def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format="votable",
+    def query_sources(self, dia_object_id, *, midpoint_mjd_tai=None, columns=None, output_format=None,
                       cache=False, get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the alert light curve, one row per diaSource (``/api/v1/sources``).
@@ -253,7 +278,7 @@ class FinkClass(BaseQuery):
                               verbose=verbose, on_error=on_error)
 
     @shared_docs
-    def query_forced_photometry(self, dia_object_id, *, columns=None, output_format="votable", cache=False,
+    def query_forced_photometry(self, dia_object_id, *, columns=None, output_format=None, cache=False,
                                 get_query_payload=False, verbose=True, on_error="raise"):
         """
         Get the forced photometry of objects, one row per diaForcedSource (``/api/v1/fp``).
@@ -301,7 +326,7 @@ class FinkClass(BaseQuery):
 
     @shared_docs
     def get_lightcurve(self, dia_object_id, *, forced=True, flux="difference", limit_sigma=DEFAULT_LIMIT_SIGMA,
-                       keep_withdrawn=False, min_reliability=None, columns=None, output_format="votable",
+                       keep_withdrawn=False, min_reliability=None, columns=None, output_format=None,
                        cache=False, verbose=True, on_error="raise"):
         """
         Get the light curve of objects: detections and forced photometry in one table, with AB magnitudes and limits.
@@ -393,6 +418,7 @@ class FinkClass(BaseQuery):
         problem = lightcurve_option_error(flux, limit_sigma, min_reliability, forced=forced)
         if problem:
             raise InvalidQueryError(problem)
+        output_format = _transport_format(output_format)  # once: both queries use the same
         targets = parse_targets(dia_object_id)  # once: an iterator given as ids serves both queries
         extra = [] if columns is None else normalize_columns(columns).split(",")
         # the chosen flux, when not the difference one every light curve has
@@ -473,7 +499,7 @@ class FinkClass(BaseQuery):
 
     @shared_docs
     def query_region(self, coordinates, radius, *, n=None, start_time=None, stop_time=None, window=None,
-                     columns=None, output_format="votable", cache=False, get_query_payload=False):
+                     columns=None, output_format=None, cache=False, get_query_payload=False):
         """
         Find the objects Fink saw around a position (``/api/v1/conesearch``).
 
@@ -523,6 +549,7 @@ class FinkClass(BaseQuery):
         >>> cone["v:separation_arcsec"].unit  # doctest: +REMOTE_DATA
         Unit("arcsec")
         """
+        output_format = _transport_format(output_format)
         payload = cone_payload(coordinates, radius, n=n, start_time=start_time, stop_time=stop_time, window=window,
                                columns=columns, output_format=output_format)
         check_columns("conesearch", payload, server_schema=None if get_query_payload else self.get_schema)
@@ -554,7 +581,7 @@ class FinkClass(BaseQuery):
         return query.query_listing(self, "tags", cache=cache)
 
     @shared_docs
-    def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format="votable",
+    def query_tags(self, tag, *, n=None, start_time=None, stop_time=None, columns=None, output_format=None,
                    cache=False, get_query_payload=False):
         """
         Get the latest alerts Fink selected with a tag (``/api/v1/tags``), newest first.
@@ -597,6 +624,7 @@ class FinkClass(BaseQuery):
         >>> len(latest) <= 5  # doctest: +REMOTE_DATA
         True
         """
+        output_format = _transport_format(output_format)
         payload = tags_payload(tag, n=n, start_time=start_time, stop_time=stop_time, columns=columns,
                                output_format=output_format)
         check_columns("tags", payload, server_schema=None if get_query_payload else self.get_schema)
@@ -608,7 +636,7 @@ class FinkClass(BaseQuery):
         return query.query_table(self, "tags", payload, cache=cache)
 
     @shared_docs
-    def query_sso(self, name_or_number, *, with_ephemerides=False, columns=None, output_format="votable",
+    def query_sso(self, name_or_number, *, with_ephemerides=False, columns=None, output_format=None,
                   cache=False, get_query_payload=False):
         """
         Get the alerts of Solar System objects (``/api/v1/sso``), newest first.
@@ -642,6 +670,7 @@ class FinkClass(BaseQuery):
         >>> sso["r:psfFlux"].unit  # doctest: +REMOTE_DATA
         Unit("nJy")
         """
+        output_format = _transport_format(output_format)
         payload = sso_payload(name_or_number, with_ephemerides=with_ephemerides, columns=columns,
                               output_format=output_format)
         check_columns("sso", payload, server_schema=None if get_query_payload else self.get_schema)
@@ -731,7 +760,7 @@ class FinkClass(BaseQuery):
         return query.query_cutout(self, payload, cache=cache)
 
     @shared_docs
-    def query_statistics(self, date="", *, columns=None, output_format="votable", cache=False,
+    def query_statistics(self, date="", *, columns=None, output_format=None, cache=False,
                          get_query_payload=False):
         """
         Get Fink's per-night counters of the Rubin alert stream (``/api/v1/statistics``).
@@ -759,6 +788,7 @@ class FinkClass(BaseQuery):
         >>> night["f:alerts"].dtype.kind  # doctest: +REMOTE_DATA
         'i'
         """
+        output_format = _transport_format(output_format)
         payload = statistics_payload(date, columns=columns, output_format=output_format)
         check_columns("statistics", payload, server_schema=None if get_query_payload else self.get_schema)
         if get_query_payload:
@@ -766,7 +796,7 @@ class FinkClass(BaseQuery):
         return query.query_table(self, "statistics", payload, cache=cache)
 
     @shared_docs
-    def query_skymap(self, *, event_name=None, skymap=None, credible_level, output_format="votable", cache=False,
+    def query_skymap(self, *, event_name=None, skymap=None, credible_level, output_format=None, cache=False,
                      get_query_payload=False):
         """
         Get the alerts inside the credible region of a gravitational-wave sky map (``/api/v1/skymap``).
@@ -793,6 +823,7 @@ class FinkClass(BaseQuery):
         >>> from astroquery_fink import Fink
         >>> alerts = Fink.query_skymap(event_name="S251112cm", credible_level=0.9)  # doctest: +REMOTE_DATA +SKIP
         """
+        output_format = _transport_format(output_format)
         payload = skymap_payload(event_name=event_name, skymap=skymap, credible_level=credible_level,
                                  output_format=output_format)
         if get_query_payload:
@@ -820,7 +851,7 @@ class FinkClass(BaseQuery):
     @shared_docs
     def summarize(self, dia_object_id, *, bands=summary.BANDS, rate_window=summary.RATE_WINDOW, color=summary.COLOR,
                   color_tolerance=summary.COLOR_TOLERANCE, min_snr=summary.MIN_SNR, forced=True,
-                  flux="difference", output_format="votable", cache=False, verbose=True, on_error="raise"):
+                  flux="difference", output_format=None, cache=False, verbose=True, on_error="raise"):
         """
         Summarize objects for triage: one row per object, from its light curve and its ``/objects`` row.
 
@@ -904,6 +935,7 @@ class FinkClass(BaseQuery):
         problem = lightcurve_option_error(flux, DEFAULT_LIMIT_SIGMA, None, forced=forced)
         if problem:
             raise InvalidQueryError(problem)
+        output_format = _transport_format(output_format)  # once: all three queries use the same
         targets = parse_targets(dia_object_id)
         ids_payload("objects", targets.stand_in_ids(), output_format=output_format)  # checked before any request
         normalize_on_error(on_error)

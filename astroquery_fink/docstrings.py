@@ -5,8 +5,12 @@ import textwrap
 __all__ = ["shared_docs"]
 
 _SHARED_DOCS = {
-    "format_option": """output_format : {"votable", "json", "csv", "parquet"}
-    Transport format; the returned table is the same for all four.""",
+    "format_option": """output_format : {"votable", "json", "csv", "parquet"}, optional
+    Transport format; the returned table is the same for all four. Defaults to
+    ``conf.output_format`` (``"votable"`` unless changed), read at every call: set it once,
+    ``conf.output_format = "parquet"``, or for a block, ``with conf.set_temp("output_format",
+    "parquet"):``. Parquet answers are several times faster and smaller for large tables (see
+    "Formats and speed" in the documentation).""",
     "cache_option": """cache : bool
     If `True`, reuse an answer cached on disk by astroquery (see ``clear_cache()``); off by
     default because alert data change every night.""",

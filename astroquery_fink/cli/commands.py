@@ -131,10 +131,12 @@ _SHARED_OPTIONS = {
              help="only these columns, comma-separated, with their family prefix (e.g. r:midpointMjdTai,r:band,"
                   "r:psfFlux); see 'fink-query schema'. The columns that order the rows (object id, time) are "
                   "added where the command sorts on them"),
-        _arg("--transport", default="votable", metavar="FORMAT", group="query",
+        # no default here: the client reads astroquery_fink.conf.output_format at the call
+        _arg("--transport", metavar="FORMAT", group="query",
              help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)}; the table is the same for all "
-                  "(default: votable, sent again in csv if the server fails to write it; parquet is fastest for "
-                  "large answers)"),
+                  "(default: the output_format setting of astroquery_fink's configuration, votable unless set; "
+                  "votable and parquet are sent again in csv if the server fails to write them; parquet is "
+                  "fastest for large answers)"),
     ),
     "output": (
         _arg("-o", "--output", metavar="FILE", group="output",
@@ -259,8 +261,9 @@ _COMMAND_TABLE = (
          "fink-query skymap --map bayestar.fits.gz --level 0.5 -o gw.ecsv"),
         shared=("output", *_SERVER),  # the whole rows: the endpoint takes no column list
         options=(_arg("event", nargs="?", metavar="EVENT", help="a GraceDB superevent name, e.g. S251112cm"),
-                 _arg("--transport", default="votable", metavar="FORMAT",
-                      help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)} (default: votable)"),
+                 _arg("--transport", metavar="FORMAT",
+                      help=f"format on the wire, one of {', '.join(OUTPUT_FORMATS)} (default: the output_format "
+                           "setting of astroquery_fink's configuration, votable unless set)"),
                  _arg("--map", metavar="FILE", help="or a bayestar sky map: a FITS file, gzipped or not"),
                  _arg("--level", "--credible-level", type=float, required=True, metavar="LEVEL",
                       help="keep the sky within this credible level, in (0, 1], e.g. 0.9"))),
