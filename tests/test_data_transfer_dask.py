@@ -29,9 +29,9 @@ ROW_ID = {"sources": "r:diaSourceId", "fp": "r:diaForcedSourceId", "alerts": "r:
 
 @pytest.fixture(scope="module")
 def download(tmp_path_factory):
-    """Every alert of the replica's real objects in many small files (1 to 3 alerts each)."""
+    """Every alert of the replica's real objects in many small files (1 to 8 alerts each, 61 files)."""
     folder = tmp_path_factory.mktemp("transfer")
-    write_data_transfer(folder, IDS, alerts_per_object=None, batchsize=3)
+    write_data_transfer(folder, IDS, alerts_per_object=None, batchsize=8)
     return folder
 
 
@@ -59,32 +59,26 @@ def in_memory(folder, kind, columns=None):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_computed_frame_is_the_in_memory_table(download, kind):
-    frame = read_data_transfer(download, kind=kind, engine="dask", files_per_partition=2)
+    frame = read_data_transfer(download, kind=kind, engine="dask", files_per_partition=4)
     files = sorted(download.rglob("*.parquet"))
-    assert frame.npartitions == (len(files) + 1) // 2 > 10
+    assert frame.npartitions == (len(files) + 3) // 4 > 10
     rows = frame.compute(scheduler="sync")
-    assert_tables_equal(annotate_frame(rows, kind), in_memory(download, kind))
-    assert rows[ROW_ID[kind]].is_unique
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_dtypes_are_the_declared_meta(download, kind):
-    """meta= is given at graph-building time: every partition has exactly its columns and dtypes."""
-    frame = read_data_transfer(download, kind=kind, engine="dask", files_per_partition=5)
-    rows = frame.compute(scheduler="sync")
-    assert list(rows.columns) == list(frame.columns)
-    assert rows.dtypes.to_dict() == frame.dtypes.to_dict()
     table = in_memory(download, kind)
-    assert list(frame.columns) == table.colnames
+    assert_tables_equal(annotate_frame(rows, kind), table)
+    assert rows[ROW_ID[kind]].is_unique
+    # meta= was given at graph-building time: the computed rows have exactly its columns and dtypes,
+    # the in-memory table's columns in its order, with the pandas nullable dtype of each kind
+    assert list(rows.columns) == list(frame.columns) == table.colnames
+    assert rows.dtypes.to_dict() == frame.dtypes.to_dict()
     expected = {"i": pd.Int64Dtype(), "f": pd.Float64Dtype(), "b": pd.BooleanDtype(), "U": pd.StringDtype("pyarrow")}
     assert frame.dtypes.to_dict() == {name: expected[table[name].dtype.kind] for name in table.colnames}
-    # one partition on its own is a valid piece of the frame
-    first = frame.get_partition(0).compute(scheduler="sync")
-    assert first.dtypes.to_dict() == frame.dtypes.to_dict()
+    # one partition alone is a valid piece of the frame
+    assert frame.get_partition(0).compute(scheduler="sync").dtypes.to_dict() == frame.dtypes.to_dict()
 
 
 def test_ids_exact_past_2_to_the_53(download):
-    rows = read_data_transfer(download, kind="sources", engine="dask", files_per_partition=3).compute()
+    frame = read_data_transfer(download, kind="sources", columns=["r:band"], engine="dask", files_per_partition=3)
+    rows = frame.compute()
     assert rows["r:diaObjectId"].dtype == pd.Int64Dtype() and rows["r:diaSourceId"].dtype == pd.Int64Dtype()
     big = {int(i) for i in IDS if int(i) > 2**53}
     assert big, "the replica should hold ids past 2**53"
@@ -132,18 +126,24 @@ def test_objects_keep_the_latest_alert_across_partitions(download):
     assert got == {oid: n for oid, (_, n) in latest.items()}
 
 
-@pytest.mark.parametrize("layout", [{"partition_by": "time"}, {"null_typed": True},
-                                    {"null_typed": True, "dump_schemas": False}])
-@pytest.mark.parametrize("kind", ["sources", "objects"])
-def test_other_layouts(tmp_path, layout, kind):
+@pytest.fixture(scope="module", params=[{"partition_by": "time"}, {"null_typed": True},
+                                        {"null_typed": True, "dump_schemas": False}], ids=["time", "null", "nodump"])
+def other_layout(request, tmp_path_factory):
     """Time partitions, and files of fink-client < 11.0 (null-typed columns), with and without the schema dump."""
-    files = write_data_transfer(tmp_path, IDS, alerts_per_object=None, batchsize=4, **layout)
-    if "partition_by" in layout:
+    folder = tmp_path_factory.mktemp("layout")
+    files = write_data_transfer(folder, IDS, alerts_per_object=None, batchsize=8, **request.param)
+    if "partition_by" in request.param:
         assert any("year=" in str(f) for f in files)
-    if "null_typed" in layout:
+    if "null_typed" in request.param:
         assert any("null" in str(pq.read_schema(f)) for f in files)
-    frame = read_data_transfer(tmp_path, kind=kind, engine="dask", files_per_partition=3)
-    assert_tables_equal(annotate_frame(frame.compute(scheduler="sync"), kind), in_memory(tmp_path, kind))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["sources", "objects"])
+def test_other_layouts(other_layout, kind):
+    frame = read_data_transfer(other_layout, kind=kind, engine="dask", files_per_partition=8)
+    assert frame.npartitions > 1
+    assert_tables_equal(annotate_frame(frame.compute(scheduler="sync"), kind), in_memory(other_layout, kind))
 
 
 @pytest.mark.parametrize("kind", ["fp", "alerts"])
@@ -212,9 +212,9 @@ def test_peak_magnitude_per_band_equals_in_memory(download):
 
 
 def test_schedulers_agree(download):
-    frame = read_data_transfer(download, kind="sources", engine="dask", files_per_partition=2)
-    synchronous = annotate_frame(frame.compute(scheduler="sync"), "sources")
-    threaded = annotate_frame(frame.compute(scheduler="threads"), "sources")
+    frame = read_data_transfer(download, kind="fp", engine="dask", files_per_partition=4)
+    synchronous = annotate_frame(frame.compute(scheduler="sync"), "fp")
+    threaded = annotate_frame(frame.compute(scheduler="threads"), "fp")
     assert_tables_equal(threaded, synchronous)
 
 
@@ -222,8 +222,8 @@ def test_schedulers_agree(download):
 def test_distributed_cluster(download):
     """Worker processes: the partition reader travels pickled, and the result is the same."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
         for kind in ("fp", "objects"):
             frame = read_data_transfer(download, kind=kind, engine="dask", files_per_partition=4)
             assert_tables_equal(annotate_frame(client.compute(frame).result(), kind), in_memory(download, kind))
