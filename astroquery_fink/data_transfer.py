@@ -114,7 +114,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
         For ``kind="lightcurve"`` only: as in `~astroquery_fink.FinkClass.get_lightcurve`.
     engine : {"pyarrow", "dask"}, optional
         ``"pyarrow"`` (default): the table, read in this process. ``"dask"``: a lazy
-        `dask.dataframe.DataFrame` of the same rows, for downloads larger than memory or a
+        ``dask.dataframe.DataFrame`` of the same rows, for downloads larger than memory or a
         ``dask.distributed`` cluster (kinds ``"sources"``, ``"fp"``, ``"alerts"``,
         ``"objects"``; needs ``pip install "astroquery-fink[dask]"``). Its columns are the
         table's, plus the row id (``r:diaSourceId``, ``r:diaForcedSourceId``), with pandas
@@ -127,7 +127,7 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, flux="difference"
 
     Returns
     -------
-    `~astropy.table.Table` or `dask.dataframe.DataFrame`
+    `~astropy.table.Table` or ``dask.dataframe.DataFrame``
         The table's ``meta`` holds ``source`` (``"Fink Data Transfer"``), ``path``, ``kind``,
         ``files`` and ``alerts`` (how many were read) and ``duplicates`` (rows dropped as copies
         of a row already read). With ``engine="dask"``, the frame (nothing is read but the

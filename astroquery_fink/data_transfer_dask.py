@@ -1,10 +1,10 @@
 """
 The Dask engine of `~astroquery_fink.read_data_transfer`: a download as a lazy Dask DataFrame.
 
-``read_data_transfer(path, kind, engine="dask")`` returns a `dask.dataframe.DataFrame` of the
+``read_data_transfer(path, kind, engine="dask")`` returns a ``dask.dataframe.DataFrame`` of the
 rows the in-memory reader gives (``kind`` ``"sources"``, ``"fp"``, ``"alerts"`` or
 ``"objects"``), built without reading any data: each partition reads a group of files with
-the same code as the in-memory reader (`~astroquery_fink.data_transfer.Plan`, the rows of each
+the same code as the in-memory reader (``astroquery_fink.data_transfer.Plan``, the rows of each
 alert flattened, the copies inside the group dropped), and the copies *between* groups are
 dropped by a shuffle on the row id. The same graph runs on the local schedulers or on a
 ``dask.distributed`` cluster, so a download larger than one machine's memory can be reduced
@@ -18,6 +18,8 @@ into the annotated `~astropy.table.Table` the in-memory reader gives.
 dask is an optional dependency (``pip install "astroquery-fink[dask]"``), imported only by the
 functions that need it; `annotate_frame` needs pandas and pyarrow only.
 """
+from pathlib import Path
+
 from .data_transfer import (
     _ALERT_TIME_NAME,
     KINDS,
@@ -31,7 +33,7 @@ from .data_transfer import (
 )
 from .exceptions import FinkInvalidQueryError
 
-__all__ = ["annotate_frame", "read_data_transfer_dask", "file_groups", "PARTITION_BYTES"]
+__all__ = ["annotate_frame", "PARTITION_BYTES"]
 
 #: Parquet bytes on disk read by one partition when ``files_per_partition`` is not given.
 #: A full alert takes ~250 kB on disk, a third of it cutouts the reader never decodes; its
@@ -63,7 +65,8 @@ def read_data_transfer_dask(path, kind, columns=None, *, files_per_partition=Non
             "needs each object's rows together. Read kind='sources' and kind='fp' with engine='dask', or the "
             "light curve with engine='pyarrow'.")
     spec = KINDS[kind]
-    download = Download(path)
+    # absolute paths: the tasks may run in another working directory (a dask.distributed worker)
+    download = Download(Path(path).absolute())
     plan = Plan(spec, download.fields, columns)
     meta = _empty_frame(plan, download, None if columns is None else [*columns, spec.row_id])
     groups = file_groups(download.files, files_per_partition)
