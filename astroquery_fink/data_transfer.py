@@ -245,21 +245,23 @@ class Download:
                 elif names:
                     self.fields[field.name] = names
 
-    def scan(self, plans, files=None, keep_time=False):
+    def scan(self, plans):
         """
-        Read every file once (or only ``files``), batch by batch, and give each plan its unique rows.
+        Read every file once, batch by batch, and give each plan its unique rows.
 
         Returns ``(tables, counts)``: one Arrow table per plan, and the numbers of files, alerts
-        and duplicate rows dropped (per plan). With ``keep_time``, the tables of ``latest`` kinds
-        keep the alert time their rows were chosen by (the Dask engine chooses again across
-        groups of files).
+        and duplicate rows dropped (per plan).
         """
-        files = self.files if files is None else files
-        return _scan(files, plans, self.schema, keep_time)
+        return _scan(self.files, plans, self.schema)
 
 
 def _scan(files, plans, schema, keep_time=False):
-    """`Download.scan` of ``files`` with the dumped ``schema`` (or None): a function, for the Dask tasks."""
+    """
+    `Download.scan` of ``files`` with the dumped ``schema`` (or None): a function, for the Dask engine's tasks.
+
+    With ``keep_time``, the tables of ``latest`` kinds keep the alert time their rows were
+    chosen by (the Dask engine chooses again among the groups of files).
+    """
     import pyarrow.parquet as pq
 
     seen = [_Seen(plan.kind) for plan in plans]
