@@ -36,11 +36,13 @@ from .exceptions import FinkInvalidQueryError
 __all__ = ["annotate_frame", "PARTITION_BYTES"]
 
 #: Parquet bytes on disk read by one partition when ``files_per_partition`` is not given.
-#: A full alert takes ~250 kB on disk, a third of it cutouts the reader never decodes; its
-#: nested history decodes to a few times that once flattened. 128 MB of files (~500 alerts)
-#: makes partitions of tens to a few hundred MB in memory, the size Dask's documentation
-#: recommends, and lets the copies of an object's history inside a group be dropped before
-#: the shuffle. Whole files only: a file is never split.
+#: Files vary (fink-client writes up to 100 alerts a file, older clients 1000; the sample of
+#: Fink's tutorial has 1 to 8), so groups are made by size rather than by count. A real alert
+#: takes ~250 kB on disk, a third of it cutouts the reader never decodes, and repeats ~400
+#: detections and ~570 forced points of history: 128 MB of files is ~500 alerts, whose flattened
+#: rows (before the copies are dropped) take some 100 to 300 MB, the partition size Dask's
+#: documentation recommends. Larger groups also drop more copies before the shuffle. A file is
+#: never split.
 PARTITION_BYTES = 128 * 2**20
 
 # the pandas nullable dtype of each kind of column of the REST tables (columns.KIND_DTYPES)
