@@ -60,6 +60,8 @@ KINDS = {
 }
 #: The kind made by merging the detections and the forced photometry, as `FinkClass.get_lightcurve` does.
 LIGHTCURVE = "lightcurve"
+#: The engines `read_data_transfer` reads with: in this process (pyarrow), or as a lazy Dask DataFrame.
+ENGINES = ("pyarrow", "dask")
 
 # An alert's own diaSource says 0 for "no object": ssObjectId of a static object's detection,
 # diaObjectId of a Solar System one; the copies in later histories and the REST answers say null.
@@ -74,7 +76,7 @@ _BATCH_ALERTS = 256
 
 
 def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux="difference", limit_sigma=None,
-                       keep_withdrawn=False, min_reliability=None):
+                       keep_withdrawn=False, min_reliability=None, engine="pyarrow", files_per_partition=None):
     """
     Read a Fink Data Transfer download into the table the REST methods give for the same objects.
 
@@ -111,19 +113,33 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
     forced, flux, limit_sigma, keep_withdrawn, min_reliability : optional
         For ``kind="lightcurve"`` only: as in `~astroquery_fink.FinkClass.get_lightcurve`
         (``forced=False``: the detections alone).
+    engine : {"pyarrow", "dask"}, optional
+        ``"pyarrow"`` (default): the table, read in this process. ``"dask"``: a lazy
+        ``dask.dataframe.DataFrame`` of the same rows, for downloads larger than memory or a
+        ``dask.distributed`` cluster (kinds ``"sources"``, ``"fp"``, ``"alerts"``,
+        ``"objects"``; needs ``pip install "astroquery-fink[dask]"``). Its columns are the
+        table's, plus the row id (``r:diaSourceId``, ``r:diaForcedSourceId``), with pandas
+        nullable dtypes (``Int64``, ``Float64``, ``boolean``, ``string[pyarrow]``) and no
+        units; `astroquery_fink.data_transfer_dask.annotate_frame` turns a computed frame into
+        the annotated table.
+    files_per_partition : int, optional
+        With ``engine="dask"``: files read by each partition. Default: consecutive files of
+        about 128 MB on disk (`astroquery_fink.data_transfer_dask.PARTITION_BYTES`).
 
     Returns
     -------
-    `~astropy.table.Table`
-        ``meta`` holds ``source`` (``"Fink Data Transfer"``), ``path``, ``kind``, ``files`` and
-        ``alerts`` (how many were read) and ``duplicates`` (rows dropped as copies of a row
-        already read).
+    `~astropy.table.Table` or ``dask.dataframe.DataFrame``
+        The table's ``meta`` holds ``source`` (``"Fink Data Transfer"``), ``path``, ``kind``,
+        ``files`` and ``alerts`` (how many were read) and ``duplicates`` (rows dropped as copies
+        of a row already read). With ``engine="dask"``, the frame (nothing is read but the
+        files' schemas until it is computed).
 
     Raises
     ------
     astroquery_fink.exceptions.FinkInvalidQueryError
-        For an unknown ``kind``, a column the download cannot hold, bad light-curve options,
-        or a path with no data files.
+        For an unknown ``kind`` or ``engine``, a column the download cannot hold, bad
+        light-curve options, a path with no data files, or ``kind="lightcurve"`` with
+        ``engine="dask"``.
 
     Notes
     -----
@@ -138,15 +154,17 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
     >>> import tempfile
     >>> from astroquery_fink import read_data_transfer
     >>> from astroquery_fink.testing import write_data_transfer
-    >>> with tempfile.TemporaryDirectory() as folder:
+    >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +ELLIPSIS
     ...     _ = write_data_transfer(folder, ["314003014107006318"], alerts_per_object=None)
     ...     sources = read_data_transfer(folder, kind="sources", columns=["r:midpointMjdTai", "r:psfFlux"])
     ...     lightcurve = read_data_transfer(folder)
+    INFO: Read 24 sources rows from 24 alerts in 9 files of ... (276 repeated rows dropped). [astroquery_fink.data_transfer]
+    INFO: Read 72 light-curve rows (24 detections, 48 forced points) from 24 alerts in 9 files of ... [astroquery_fink.data_transfer]
     >>> sources.colnames
     ['r:diaObjectId', 'r:midpointMjdTai', 'r:psfFlux']
     >>> sources["r:psfFlux"].unit
     Unit("nJy")
-    >>> sorted(set(lightcurve["kind"])), lightcurve["mag"].unit
+    >>> sorted(set(lightcurve["kind"].tolist())), lightcurve["mag"].unit
     (['detection', 'forced'], Unit("mag(AB)"))
     """
     if kind != LIGHTCURVE and kind not in KINDS:
@@ -155,6 +173,17 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
         if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
             raise FinkInvalidQueryError(f"columns must be a list of column names, not {columns!r}")
         columns = list(columns)
+    if engine not in ENGINES:
+        raise FinkInvalidQueryError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
+    if engine == "dask":
+        if files_per_partition is not None and (isinstance(files_per_partition, bool) or not isinstance(
+                files_per_partition, (int, np.integer)) or files_per_partition < 1):
+            raise FinkInvalidQueryError(f"files_per_partition must be a positive integer, not {files_per_partition!r}")
+        from .data_transfer_dask import read_data_transfer_dask
+
+        return read_data_transfer_dask(path, kind, columns, files_per_partition=files_per_partition)
+    if files_per_partition is not None:
+        raise FinkInvalidQueryError("files_per_partition is an option of engine='dask' only")
     if kind == LIGHTCURVE:
         return _lightcurve(path, columns, forced, flux=flux, limit_sigma=limit_sigma, keep_withdrawn=keep_withdrawn,
                            min_reliability=min_reliability)
@@ -248,8 +277,11 @@ class Download:
         self.schema = schemas[0] if dump is not None else None
         #: column -> its field names (a struct's or a list of structs'), or None for a plain column
         self.fields = {}
+        #: (column, field or None) -> its Arrow type, the first one not ``null`` among the files
+        self.types = {}
         for schema in schemas:
             for field in schema:
+                _add_types(self.types, field)
                 names = _field_names(field.type)
                 known = self.fields.setdefault(field.name, names)
                 if names and known is not None:
@@ -264,22 +296,32 @@ class Download:
         Returns ``(tables, counts)``: one Arrow table per plan, and the numbers of files, alerts
         and duplicate rows dropped (per plan).
         """
-        seen = [_Seen(plan.kind) for plan in plans]
-        parts = [[] for _ in plans]
-        alerts = 0
-        for path in self.files:
-            with _open(path) as data:
-                leaves = [data.schema.column(i).path for i in range(len(data.schema))]
-                wanted = sorted({leaf for plan in plans for leaf in plan.leaves(leaves)})
-                for batch in data.iter_batches(batch_size=_BATCH_ALERTS, columns=wanted):
-                    alerts += batch.num_rows
-                    for plan, keep, into in zip(plans, seen, parts, strict=True):
-                        rows = plan.rows(batch, self.schema)
-                        into.append(keep.new(rows))
-        tables = [_concat(into, plan) for into, plan in zip(parts, plans, strict=True)]
-        tables = [keep.final(table) for keep, table in zip(seen, tables, strict=True)]
-        counts = {"files": len(self.files), "alerts": alerts, "duplicates": [keep.dropped for keep in seen]}
-        return tables, counts
+        return _scan(self.files, plans, self.schema)
+
+
+def _scan(files, plans, schema, keep_time=False):
+    """
+    `Download.scan` of ``files`` with the dumped ``schema`` (or None): a function, for the Dask engine's tasks.
+
+    With ``keep_time``, the tables of ``latest`` kinds keep the alert time their rows were
+    chosen by (the Dask engine chooses again among the groups of files).
+    """
+    seen = [_Seen(plan.kind) for plan in plans]
+    parts = [[] for _ in plans]
+    alerts = 0
+    for path in files:
+        with _open(path) as data:
+            leaves = [data.schema.column(i).path for i in range(len(data.schema))]
+            wanted = sorted({leaf for plan in plans for leaf in plan.leaves(leaves)})
+            for batch in data.iter_batches(batch_size=_BATCH_ALERTS, columns=wanted):
+                alerts += batch.num_rows
+                for plan, keep, into in zip(plans, seen, parts, strict=True):
+                    rows = plan.rows(batch, schema)
+                    into.append(keep.new(rows))
+    tables = [_concat(into, plan) for into, plan in zip(parts, plans, strict=True)]
+    tables = [keep.final(table, keep_time) for keep, table in zip(seen, tables, strict=True)]
+    counts = {"files": len(files), "alerts": alerts, "duplicates": [keep.dropped for keep in seen]}
+    return tables, counts
 
 
 def _open(path):
@@ -316,6 +358,22 @@ def _files(path):
         raise FinkInvalidQueryError(f"no Parquet data files (*.parquet) under {str(path)!r}")
     dumps = sorted({dump for folder in candidates for dump in folder.glob("arrow_schema_*.metadata")})
     return files, (dumps[0] if dumps else None)
+
+
+def _add_types(types, field):
+    """Record the type of a plain column, or of each field of a struct or list of structs, unless known."""
+    import pyarrow as pa
+
+    kind = field.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        kind = kind.value_type
+    if pa.types.is_struct(kind):
+        places = [((field.name, kind.field(i).name), kind.field(i).type) for i in range(kind.num_fields)]
+    else:
+        places = [((field.name, None), field.type)]
+    for place, arrow_type in places:
+        if pa.types.is_null(types.get(place, pa.null())):
+            types[place] = arrow_type
 
 
 def _field_names(arrow_type):
@@ -511,8 +569,12 @@ class _Seen:
         self.dropped += len(rows) - len(keep)
         return rows if len(keep) == len(rows) else rows.take(keep)
 
-    def final(self, table):
-        """For ``latest`` kinds, each object's row of its latest alert (alerts without an object dropped)."""
+    def final(self, table, keep_time=False):
+        """
+        For ``latest`` kinds, each object's row of its latest alert (alerts without an object dropped).
+
+        With ``keep_time`` the alert time column stays (to choose again among several tables).
+        """
         if not self.kind.latest:
             return table
         if table.num_rows == 0:
@@ -526,7 +588,8 @@ class _Seen:
         order = positions[np.lexsort((times[positions], values[positions]))]
         last = np.r_[values[order][1:] != values[order][:-1], True] if len(order) else np.zeros(0, dtype=bool)
         self.dropped += int(len(table) - last.sum())
-        return table.take(order[last]).drop_columns([_ALERT_TIME_NAME])
+        table = table.take(order[last])
+        return table if keep_time else table.drop_columns([_ALERT_TIME_NAME])
 
 
 def _concat(tables, plan):
@@ -575,14 +638,24 @@ def _masked(array, name, kind):
         data = array.fill_null("").to_numpy(zero_copy_only=False).astype(str) if len(array) else np.array(
             [], dtype="U1")
     elif pa.types.is_float32(array.type):
-        # the REST answers carry the shortest decimal of a float32 (12102.205), which as float64
-        # is not the float32 widened (12102.205078125): go through that decimal, as Arrow writes it
-        data = pc.cast(pc.cast(array.fill_null(0), pa.string()), pa.float64()).to_numpy(
-            zero_copy_only=False).astype(KIND_DTYPES[kind])
+        data = float32_as_decimal(array.fill_null(0)).to_numpy(zero_copy_only=False).astype(KIND_DTYPES[kind])
     else:
         fill = False if kind == "bool" else 0
         data = array.fill_null(fill).to_numpy(zero_copy_only=False).astype(KIND_DTYPES[kind])
     return MaskedColumn(data, name=name, mask=mask)
+
+
+def float32_as_decimal(array):
+    """
+    A float32 Arrow array as float64 values of its shortest decimals (nulls stay null).
+
+    The REST answers carry the shortest decimal of a float32 (12102.205), which as float64 is
+    not the float32 widened (12102.205078125): go through that decimal, as Arrow writes it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(pc.cast(array, pa.string()), pa.float64())
 
 
 def _kind_of(arrow_type):
@@ -608,24 +681,9 @@ def _meta(download, counts, kind, position=None):
 
 def _finish(table, plan, columns, download, counts, kind, position=0, quiet=False):
     """
-    The REST methods' own finishing steps: typing from the column map, row order, units, leading columns.
-
-    Unlike a REST full read, the columns the files cannot hold (Fink's ``f:`` values, absent
-    from the history) are not added as empty ones.
+    The REST methods' own finishing steps (`finish_rows`), then the download's numbers in ``meta``.
     """
-    from .annotate import annotate, complete_columns
-    from .layout import arrange
-    from .order import order_rows
-
-    endpoint = plan.kind.endpoint
-    if columns is not None:
-        table = table[[name for name in table.colnames if name in columns or name in _KEEP]]
-    if plan.kind.latest:
-        table = table[np.argsort(np.asarray(table[plan.kind.row_id]), kind="stable")]
-    table, _ = complete_columns(table, endpoint, table.colnames)
-    table = order_rows(table, endpoint)
-    annotate(table, endpoint)
-    table = arrange(table, endpoint, columns)
+    table = finish_rows(table, plan.kind, columns)
     table.meta.update(_meta(download, counts, kind, position))
     if not quiet:
         _log(table, f"{kind} rows")
@@ -639,3 +697,26 @@ def _log(table, what):
     meta = table.meta
     log.info("Read %d %s from %d alerts in %d files of %s (%d repeated rows dropped).", len(table), what,
              meta["alerts"], meta["files"], meta["path"], meta["duplicates"])
+
+
+def finish_rows(table, kind, columns):
+    """
+    The REST methods' own finishing steps: typing from the column map, row order, units, leading columns.
+
+    ``kind`` is a `Kind`; ``columns`` the names asked for (None for all). Unlike a REST full
+    read, the columns the files cannot hold (Fink's ``f:`` values, absent from the history)
+    are not added as empty ones.
+    """
+    from .annotate import annotate, complete_columns
+    from .layout import arrange
+    from .order import order_rows
+
+    endpoint = kind.endpoint
+    if columns is not None:
+        table = table[[name for name in table.colnames if name in columns or name in _KEEP]]
+    if kind.latest and kind.row_id in table.colnames:
+        table = table[np.argsort(np.asarray(table[kind.row_id]), kind="stable")]
+    table, _ = complete_columns(table, endpoint, table.colnames)
+    table = order_rows(table, endpoint)
+    annotate(table, endpoint)
+    return arrange(table, endpoint, columns)
