@@ -30,7 +30,9 @@ the figures per GB on disk. What is compared:
 * ``read_data_transfer(path, kind=...)`` for ``sources``, ``fp``, ``lightcurve``, and
   ``sources`` with ``columns=["r:psfFlux"]`` (a result of three columns: its peak is the
   read's own overhead, whatever the download's size);
-* ``engine="dask"`` (``.compute()``) of the same, with ``--engine dask``, when the reader has it;
+* ``engine="dask"`` (``.compute()``) of the same, with ``--engine dask``, when the reader has it,
+  and one computation that needs no more than a small result: each object's largest
+  ``r:psfFlux`` per band (``groupby(["r:diaObjectId", "r:band"])["r:psfFlux"].max()``);
 * baselines: ``pyarrow.parquet.read_table(files, columns=[...], schema=<dumped schema>)`` of the
   nested columns as they are (no flattening, no de-duplication), and ``pandas.read_parquet`` of
   the topic folder, on the ``real`` download only (it makes Python objects of every nested row).
@@ -91,7 +93,10 @@ def read(path, files):
         if config.get("columns"):
             options["columns"] = config["columns"]
         if config["engine"] == "dask":
-            return read_data_transfer(path, engine="dask", **options).compute()
+            frame = read_data_transfer(path, engine="dask", **options)
+            if config.get("reduce"):  # an out-of-core computation: each object's brightest flux per band
+                return frame.groupby(["r:diaObjectId", "r:band"])["r:psfFlux"].max().compute().to_frame()
+            return frame.compute()
         return read_data_transfer(path, **options)
     if config["how"] == "pyarrow":
         dump = next(Path(path if path.is_dir() else path.parent.parent).glob("arrow_schema_*.metadata"))
@@ -124,7 +129,8 @@ else:  # a computed Dask DataFrame: flat columns
     size, rows = int(result.memory_usage(deep=True).sum()), len(result)
 print(json.dumps({"wall": wall, "start_rss": start_rss, "warm_rss": warm_rss, "warm_peak": warm_peak,
                   "peak_rss": peak, "above": peak - warm_rss, "above_imports": peak - start_rss,
-                  "arrow_peak": pa.default_memory_pool().max_memory() / 2**20, "rows": rows, "bytes": size}))
+                  "arrow_peak": pa.default_memory_pool().max_memory() / 2**20, "rows": rows, "bytes": size,
+                  "duplicates": getattr(result, "meta", {}).get("duplicates")}))
 """
 
 
@@ -213,6 +219,9 @@ def configurations(engines, downloads):
             for kind, columns in reads:
                 label = f"{engine}: {kind}" + (f" columns={columns}" if columns else "")
                 todo.append((name, label, {"how": "reader", "engine": engine, "kind": kind, "columns": columns}))
+            if engine == "dask":
+                todo.append((name, "dask: fp, groupby(diaObjectId, band) psfFlux max, computed",
+                             {"how": "reader", "engine": engine, "kind": "fp", "columns": None, "reduce": True}))
         for columns in (["diaSource", "prvDiaSources"], ["diaSource", "prvDiaSources", "prvDiaForcedSources"]):
             todo.append((name, f"pyarrow read_table {columns}",
                          {"how": "pyarrow", "engine": "arrow", "columns": columns}))
@@ -292,7 +301,10 @@ def main():
                 continue
             values = {key: [f[key] for f in figures] for key in figures[0]}
             size = "" if figures[0]["bytes"] is None else f"{figures[0]['bytes'] / 2**20:.1f}"
-            print(f"| {label} | {figures[0]['rows']:,} | {size} "
+            rows = f"{figures[0]['rows']:,}"
+            if figures[0].get("duplicates"):  # the history rows read and dropped as copies
+                rows += f" (+{figures[0]['duplicates']:,} copies dropped)"
+            print(f"| {label} | {rows} | {size} "
                   f"| {spread(values['wall'], '{:.2f}')} | {statistics.median(values['wall']) / gb:.1f} "
                   f"| {spread(values['above'], '{:.0f}')} | {statistics.median(values['above']) / gb:.0f} "
                   f"| {spread(values['above_imports'], '{:.0f}')} | {spread(values['arrow_peak'], '{:.0f}')} |")
