@@ -1,13 +1,14 @@
 """
-Read time and peak memory per GB of `read_data_transfer` on Data Transfer downloads of 0.01, 0.1 and 1 GB (issue #13).
+Read time and peak memory per GB of `read_data_transfer` on Data Transfer downloads of 13 MB, 0.1 and 1 GB (issue #13).
 
 Run from the repository root (needs the ``replica`` extra for the downloads, ``dask`` for ``--engine dask``)::
 
     python benchmarks/bench_data_transfer.py [--repeat 5] [--folder /tmp/fink-bench-transfer] [--engine dask]
+    python benchmarks/bench_data_transfer.py --code /tmp/other-tree --engine dask   # another source tree
 
 The downloads are written once by ``astroquery_fink.testing.write_data_transfer`` into
-``--folder`` and reused by later runs (writing them is not measured; the 1 GB one takes about a
-quarter of an hour). Every alert of an object is written (``alerts_per_object=None``), so each
+``--folder`` and reused by later runs (writing them is not measured; the 1 GB one took 20
+minutes and 4.5 GB of memory here). Every alert of an object is written (``alerts_per_object=None``), so each
 alert repeats the object's history, as a download of several nights does:
 
 * ``real``: the replica's 8 hand-made objects (``REAL_OBJECT_IDS``), every alert, 100 alerts
@@ -20,10 +21,15 @@ alert repeats the object's history, as a download of several nights does:
   not overwrite each other, as successive fink-client processes name theirs). The 0.1 GB
   download is the first chunks of the 1 GB one (hard links).
 
-Every measurement is a fresh Python process: it imports what the read needs, notes its resident
-size (``/proc/self/statm``), reads, and reports the wall time of the read, its peak resident size
-(``ru_maxrss``) above the size after imports, the peak of Arrow's memory pool, and the size of
-the result (rows; ``Table`` data and masks, or Arrow ``nbytes``). The configurations run in
+Every measurement is a fresh Python process, started from ``/`` with ``--code`` (default: this
+checkout) first on ``PYTHONPATH``: it imports what the read needs and notes its resident size
+(``/proc/self/statm``); reads the download's smallest file once (the modules and caches a
+first read loads are a fixed cost, not a cost per GB) and notes its resident size again; then
+reads the download and reports the wall time of that read, its peak resident size
+(``ru_maxrss``) above the size after the first read ("peak above start") and above the size
+after imports, the peak of Arrow's memory pool, and the size of the result (rows; ``Table``
+data and masks, Arrow ``nbytes``, or pandas ``memory_usage(deep=True)``). A read the engine
+does not offer (``FinkInvalidQueryError``) is reported as such. The configurations run in
 turn (interleaved), ``--repeat`` times; the script prints median [min-max] per configuration and
 the figures per GB on disk. What is compared:
 
