@@ -66,6 +66,7 @@ ENGINES = ("pyarrow", "dask")
 # An alert's own diaSource says 0 for "no object": ssObjectId of a static object's detection,
 # diaObjectId of a Solar System one; the copies in later histories and the REST answers say null.
 _ZERO_IS_NULL = ("r:ssObjectId", "r:diaObjectId")
+_TIME = "r:midpointMjdTai"
 # kept whatever ``columns`` asks, as the REST answers keep them: the object a row belongs to
 _KEEP = ("r:diaObjectId",)
 # the alert's time, read to pick an object's latest alert (not a column of the result)
@@ -158,8 +159,8 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
     ...     _ = write_data_transfer(folder, ["314003014107006318"], alerts_per_object=None)
     ...     sources = read_data_transfer(folder, kind="sources", columns=["r:midpointMjdTai", "r:psfFlux"])
     ...     lightcurve = read_data_transfer(folder)
-    INFO: Read 24 sources rows from 24 alerts in 9 files of ... (276 repeated rows dropped). [astroquery_fink.data_transfer]
-    INFO: Read 72 light-curve rows (24 detections, 48 forced points) from 24 alerts in 9 files of ... [astroquery_fink.data_transfer]
+    INFO: Read 24 sources rows from 24 alerts in 9 files of ... [astroquery_fink.data_transfer]
+    INFO: Read 72 light-curve rows (24 detections, 48 forced points) from 24 alerts ... [astroquery_fink.data_transfer]
     >>> sources.colnames
     ['r:diaObjectId', 'r:midpointMjdTai', 'r:psfFlux']
     >>> sources["r:psfFlux"].unit
@@ -189,10 +190,11 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
                            min_reliability=min_reliability)
     download = Download(path)
     plan = Plan(KINDS[kind], download.fields, columns)
-    (rows,), counts = download.scan([plan])
+    tables, counts = download.scan([plan])
     _warn_if_empty(download, counts)
     _warn_if_lossy(download, [plan])
-    return _finish(to_table(rows, plan), plan, columns, download, counts, kind)
+    # handed over, not kept here: to_table releases the Arrow rows column by column
+    return _finish(to_table(tables.pop(), plan), plan, columns, download, counts, kind)
 
 
 def _lightcurve(path, columns, forced, **options):
@@ -223,10 +225,13 @@ def _lightcurve(path, columns, forced, **options):
     tables, counts = download.scan(plans)
     _warn_if_empty(download, counts, stacklevel=4)
     _warn_if_lossy(download, plans, stacklevel=4)
-    sources, *photometry = [_finish(to_table(rows, plan), plan, plan.columns, download, counts, plan.kind.endpoint,
-                                    position, quiet=True)
-                            for position, (rows, plan) in enumerate(zip(tables, plans, strict=True))]
-    photometry = photometry[0] if forced else None
+    # each table's Arrow rows handed over (popped), so that to_table can release them column by column
+    finished = {}
+    for position in reversed(range(len(plans))):
+        plan = plans[position]
+        finished[position] = _finish(to_table(tables.pop(), plan), plan, plan.columns, download, counts,
+                                     plan.kind.endpoint, position, quiet=True)
+    sources, photometry = finished[0], finished.get(1)
     # a Solar System detection belongs to no diaObject: it has no light curve of an object here
     moving = np.ma.getmaskarray(sources["r:diaObjectId"])
     sources = sources[~moving]
@@ -546,12 +551,38 @@ def _zero_to_null(array):
     return pc.if_else(pc.equal(array, 0), pa.scalar(None, array.type), array)
 
 
+class _IdSet:
+    """
+    A set of int64 ids at 8 bytes each (a Python set takes ~60): sorted runs, merged as they grow.
+
+    Runs double in size as they merge, so there are at most log2(n) of them to search and each
+    id is copied log2(n) times over the whole read.
+    """
+
+    def __init__(self):
+        self.runs = []
+
+    def add_new(self, values):
+        """The ``values`` (sorted, unique) not yet in the set, which are added to it."""
+        fresh = np.ones(len(values), dtype=bool)
+        for run in self.runs:
+            slot = np.minimum(np.searchsorted(run, values), len(run) - 1)
+            fresh &= run[slot] != values
+        new = values[fresh]
+        if len(new):
+            self.runs.append(new)
+            while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+                last = self.runs.pop()
+                self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="stable")
+        return fresh
+
+
 class _Seen:
     """The row ids already read, so that a copy of a row (a history repeated in a later alert) is dropped at once."""
 
     def __init__(self, kind):
         self.kind = kind
-        self.ids = set()
+        self.ids = _IdSet()
         self.dropped = 0
 
     def new(self, rows):
@@ -562,9 +593,7 @@ class _Seen:
         values = ids.fill_null(0).to_numpy(zero_copy_only=False)
         positions = np.flatnonzero(np.asarray(ids.is_valid()))
         unique, first = np.unique(values[positions], return_index=True)
-        seen = self.ids
-        fresh = np.fromiter((value not in seen for value in unique.tolist()), dtype=bool, count=len(unique))
-        seen.update(unique[fresh].tolist())
+        fresh = self.ids.add_new(unique)
         keep = np.sort(positions[first[fresh]])
         self.dropped += len(rows) - len(keep)
         return rows if len(keep) == len(rows) else rows.take(keep)
@@ -610,12 +639,36 @@ def to_table(rows, plan_or_kind):
     """
     kind = plan_or_kind.kind if isinstance(plan_or_kind, Plan) else plan_or_kind
     kinds = column_kinds(kind.endpoint)
+    order = _row_order(rows, kind)
     arrays = {name: rows.column(name) for name in rows.column_names}
     del rows
     table = Table()
     for name in list(arrays):
-        table[name] = _masked(arrays.pop(name).combine_chunks(), name, kinds.get(name))
+        array = arrays.pop(name)
+        array = array.take(order) if order is not None else array
+        table[name] = _masked(array.combine_chunks(), name, kinds.get(name))
     return table
+
+
+def _row_order(rows, kind):
+    """
+    The order the REST methods give these rows (see `astroquery_fink.order.order_rows`), as indices, or None.
+
+    Taken here, one column at a time, it leaves the finishing steps a table already in order:
+    sorting the whole table there would hold two copies of it.
+    """
+    import pyarrow.compute as pc
+
+    names = rows.column_names
+    if kind.latest:
+        keys = [(kind.row_id, "ascending")]
+    elif _TIME in names:
+        keys = [(_TIME, "descending")] + ([(kind.row_id, "ascending")] if kind.row_id in names else [])
+    else:
+        return None
+    if rows.num_rows < 2 or not all(name in names for name, _ in keys):
+        return None
+    return pc.sort_indices(rows, sort_keys=keys)  # nulls last, as order_rows puts them
 
 
 def _masked(array, name, kind):
@@ -715,7 +768,9 @@ def finish_rows(table, kind, columns):
     if columns is not None:
         table = table[[name for name in table.colnames if name in columns or name in _KEEP]]
     if kind.latest and kind.row_id in table.colnames:
-        table = table[np.argsort(np.asarray(table[kind.row_id]), kind="stable")]
+        order = np.argsort(np.asarray(table[kind.row_id]), kind="stable")
+        if not np.array_equal(order, np.arange(len(table))):
+            table = table[order]
     table, _ = complete_columns(table, endpoint, table.colnames)
     table = order_rows(table, endpoint)
     annotate(table, endpoint)
