@@ -178,15 +178,19 @@ def _csv_header(content):
 
 
 def _read_csv(content, kinds=None):
-    if not content.strip():  # an empty answer is a lone newline (pandas read_csv would raise on it)
+    if not content or content.isspace():  # an empty answer is a lone newline (pandas read_csv would raise on it)
         return []
     # pandas ends every line with a newline: a body without one was cut short on the way
     if not content.endswith(b"\n"):
         raise TableParseError("the csv answer is incomplete (it does not end with a line end)")
-    lines = content.count(b"\n") - 1
-    check("max_rows", lines, "the csv answer holds")
     names = _csv_header(content)
     check("max_columns", len(names), "the csv answer has a header of")
+    # A row of n fields takes n bytes at the least (n - 1 commas and a line end): an upper bound
+    # on the rows without a pass over the body; the line ends are counted only past a limit.
+    lines = len(content) // max(1, len(names))
+    if lines > limit("max_rows") or len(names) * lines > limit("max_cells"):
+        lines = content.count(b"\n") - 1
+    check("max_rows", lines, "the csv answer holds")
     check("max_cells", len(names) * lines, "the csv answer holds")
     columns = _read_csv_arrow(content, names, kinds or {})
     return _read_csv_text(content, names) if columns is None else columns
@@ -210,7 +214,8 @@ def _read_csv_arrow(content, names, kinds):
         return None
     # a column the map does not know is read as text, and its kind inferred from it as in any format
     types = {name: getattr(pa, _ARROW_TYPES[kinds[name]])() if name in kinds else pa.string() for name in names}
-    parse = pa_csv.ParseOptions(newlines_in_values=True)
+    # a line end inside a value needs quotes: Arrow's faster reading without them is kept for bodies with none
+    parse = pa_csv.ParseOptions(newlines_in_values=b'"' in content)
     convert = pa_csv.ConvertOptions(column_types=types, null_values=list(_MISSING_TEXT), true_values=list(_TRUE_TEXT),
                                     false_values=list(_FALSE_TEXT), strings_can_be_null=True,
                                     quoted_strings_can_be_null=True)
