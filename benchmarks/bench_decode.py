@@ -32,6 +32,12 @@ pair alike. The libraries:
 Peak memory: each reader decodes the ``--memory-rows`` answer in a fresh process after a
 warm-up; the figure is the growth of the peak resident size (VmHWM) while decoding, the
 answer's bytes already loaded, as a multiple of the final Table's data and masks.
+
+End to end (``--end-to-end``): ``Fink.query_forced_photometry`` in a fresh process, against a
+small HTTP server (another process) that answers every request with a saved ``/api/v1/fp``
+answer of ``--memory-rows`` rows (the 15 columns of ``bench_parse.py``), with its
+Content-Length; the figure is the growth of the client's peak resident size during the call
+(transport, decoding, ordering, units), against the body's size plus the final Table's.
 """
 import argparse
 import io
@@ -173,6 +179,76 @@ def peak_memory(paths, small, fmt, side):
     return grown, size
 
 
+_SERVER = """
+import http.server, sys
+from pathlib import Path
+answers = [Path(path).read_bytes() for path in sys.argv[2:]]
+served = []
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = answers[min(len(served), len(answers) - 1)]  # the small answer first (warm-up), then the large
+        served.append(1)
+        self.send_response(200)
+        self.send_header("Content-Type", sys.argv[1])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+_CALL_PROBE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {bench!r})
+import bench_decode
+from astroquery_fink import FinkClass, conf
+
+def peak():
+    return int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]) * 1024
+
+fink = FinkClass(server="http://127.0.0.1:{port}")
+with conf.set_temp("max_response_bytes", 1 << 31):
+    fink.query_forced_photometry(bench_decode.bench_parse.OBJECT_ID, output_format={fmt!r})  # warm-up
+    before = peak()
+    table = fink.query_forced_photometry(bench_decode.bench_parse.OBJECT_ID, output_format={fmt!r})
+    grown = peak() - before
+print(grown, bench_decode.bench_parse.table_bytes(table), len(table))
+"""
+
+
+def end_to_end(nrows, fmt, directory):
+    """Peak growth of one call for ``nrows`` forced-photometry rows in ``fmt``, the body's size and the Table's."""
+    from astroquery_fink.testing.serialize import CONTENT_TYPES
+
+    paths = []
+    for rows in (1_000, nrows):
+        path = directory / f"fp_{rows}.{SUFFIX[fmt]}"
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(send_tabular_data(bench_parse.forced_photometry_frame(rows), fmt)[1])
+        paths.append(str(path))
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, CONTENT_TYPES[fmt], *paths], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        port = int(server.stdout.readline())
+        code = _CALL_PROBE.format(bench=str(Path(__file__).parent), port=port, fmt=fmt)
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    finally:
+        server.terminate()
+        server.wait()
+    grown, size, rows = (int(value) for value in output.split())
+    assert rows == nrows, (rows, nrows)
+    return grown, Path(paths[1]).stat().st_size, size
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=7)
@@ -180,7 +256,18 @@ def main():
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--memory-rows", type=int, default=200_000, help="0: no memory figures")
     parser.add_argument("--data", type=Path, default=Path("/tmp/astroquery_fink_bench_decode"))
+    parser.add_argument("--end-to-end", action="store_true", help="only the peak memory of whole calls")
     args = parser.parse_args()
+
+    if args.end_to_end:
+        print(f"Peak memory of one query_forced_photometry call, {args.memory_rows:,} rows (fresh process)")
+        print("| format | body (MB) | peak growth (MB) | Table (MB) | (peak - body) / Table |")
+        print("|---|---|---|---|---|")
+        for fmt in args.formats:
+            grown, body, size = end_to_end(args.memory_rows, fmt, args.data)
+            print(f"| {fmt} | {body / 1e6:.1f} | {grown / 1e6:.1f} | {size / 1e6:.1f} | "
+                  f"**{(grown - body) / size:.2f}** |", flush=True)
+        return
 
     print(f"Decode time, client / library, {args.pairs} interleaved pairs: median [min-max] ratio "
           "(median seconds client, library)")
