@@ -531,9 +531,12 @@ def _as_int(values, mask):
     mask = mask | _text_missing(values)
     data = np.zeros(len(values), dtype=_INT)
     present = values[~mask]
-    if values.dtype.kind == "O" and _value_types(present) <= {int}:
+    types = _value_types(present) if values.dtype.kind == "O" else set()
+    if types <= {int} and values.dtype.kind == "O":
         data[~mask] = present.astype(_INT)  # Python ints, exact; OverflowError beyond int64
     else:
+        if float in types and not all(value.is_integer() for value in present if isinstance(value, float)):
+            raise ValueError("values with a fraction")  # int() would truncate them
         # int() of the JSON integer or of the csv text keeps all 19 digits (no float on the way)
         data[~mask] = [int(value) for value in present]
     return data, mask

@@ -73,6 +73,14 @@ def test_csv_line_end_inside_a_quoted_value():
     assert table["id"].tolist() == [int(row[1]) for row in expected]
 
 
+def test_csv_only_empty_fields_and_nan_are_missing():
+    # Arrow's own list of null markers ("NA", "NULL", "null", "N/A"...) holds names a string may be
+    body = b"otype,flux\nNA,1\nNULL,NaN\nnull,\n"
+    table = decode.decode_table(body, "csv", {"otype": "str", "flux": "float"})
+    assert table["otype"].tolist() == ["NA", "NULL", "null"]
+    assert masked_list(table["flux"]) == [1.0, None, None]
+
+
 def test_csv_column_missing_from_the_map_inferred_from_its_text():
     table = decode.decode_table(b"id,x,y\n1,2,a\n2,3.5,b\n", "csv", {"id": "int"})
     assert table["x"].dtype == np.float64 and table["y"].dtype.kind == "U"
@@ -137,6 +145,18 @@ def test_json_answers_arrow_does_not_read_exactly_go_to_the_json_module(body):
         table = decode.decode_table(body, "json", KINDS)
     assert loads.called
     assert_matches_rows(table, body)
+
+
+def test_json_rows_without_their_comma_refused():
+    # not JSON, though Arrow alone would read two rows of it
+    with pytest.raises(decode.TableParseError, match="json"):
+        decode.decode_table(b'[{"id":1,"band":"g"}{"id":2,"band":"r"}]', "json", KINDS)
+
+
+def test_json_fractions_for_an_int_column_never_truncated():
+    with pytest.warns(UnexpectedValuesWarning, match="id"):
+        table = decode.decode_table(b'[{"id":1},{"id":2.5},{"id":3.0}]', "json", KINDS)
+    assert table["id"].tolist() == [1.0, 2.5, 3.0]
 
 
 def test_json_integer_beyond_int64_kept_as_text():
