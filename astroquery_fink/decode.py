@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 from astropy.io import votable
-from astropy.table import Column, MaskedColumn, Table
+from astropy.table import Table
 from astroquery.exceptions import TableParseError
 
 from .columns import KIND_DTYPES
@@ -622,9 +622,10 @@ def _column(name, values, mask, kind):
         warnings.warn(f"column {name} holds values that are not {kind} values ({error}); kept as received, "
                       f"as {what}", UnexpectedValuesWarning, stacklevel=4)
         mask = fallback_mask
+    # plain numpy arrays: the Table makes the one Column of each (a Column made here would be made again)
     if len(data) and mask.any():
-        return MaskedColumn(data, name=name, mask=mask, copy=False)
-    return Column(data, name=name, copy=False)
+        return np.ma.MaskedArray(data, mask=mask, copy=False)
+    return data
 
 
 def _check_media_type(content, output_format, content_type):
@@ -685,15 +686,16 @@ def decode_table(content, output_format, kinds=None, *, content_type=None, frame
     kinds = kinds or {}
     try:
         raw_columns = _READERS[output_format](content, kinds)
-        columns = []
+        names, columns = [], []
         while raw_columns:  # convert and let go of each raw column in turn: one copy at a time in memory
             name, values, mask = raw_columns.pop(0)
+            names.append(name)
             columns.append(_column(name, values, mask, kinds.get(name)))
     except TableParseError:
         raise
     except Exception as error:  # any reader failure is a malformed answer, reported with its cause
         raise TableParseError(f"could not read the {output_format} answer of the Fink API: {error}") from error
-    table = Table(columns, copy=False)
+    table = Table(columns, names=names, copy=False)
     if output_format == "csv" and framed is False:
         _warn_unframed_csv(table)
     return table
