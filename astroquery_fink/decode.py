@@ -414,7 +414,10 @@ def _arrow_values(chunked):
         width = pc.max(pc.utf8_length(distinct)).as_py() or 1
         texts = distinct.to_numpy(zero_copy_only=False).astype((np.str_, width))
         return texts[encoded.indices.to_numpy()], mask
-    return chunked.to_numpy(zero_copy_only=False), mask
+    values = chunked.to_numpy(zero_copy_only=False)
+    # A view of Arrow's memory is copied now rather than when the nulls are written: Arrow's
+    # memory then goes with its column, and Arrow reuses it for the next one (numpy cannot).
+    return (values if values.flags.writeable else values.copy()), mask
 
 
 _READERS = {
