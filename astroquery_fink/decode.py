@@ -567,7 +567,10 @@ def _as_float(values, mask):
 def _as_bool(values, mask):
     if values.dtype.kind == "b":
         return values.astype(_BOOL), mask
-    if values.dtype.kind == "O" and _value_types(values) <= {bool, type(None)}:
+    if values.dtype.kind == "U":  # the server's VOTable writes booleans as the text True/False
+        true = np.isin(values, _TRUE_TEXT)
+        false = np.isin(values, _FALSE_TEXT)
+    elif values.dtype.kind == "O" and _value_types(values) <= {bool, type(None)}:
         true, false = (values == True).astype(_BOOL), (values == False).astype(_BOOL)  # noqa: E712 (elementwise)
     else:
         true = np.array([value is True or value in _TRUE_TEXT for value in values.tolist()], dtype=_BOOL)

@@ -279,3 +279,18 @@ def test_body_buffer_reserves_and_trims():
     grown = transport._body_buffer(0)
     grown.write(b"x" * 100)
     assert grown.getvalue() == b"x" * 100
+
+
+# --- booleans as text ---------------------------------------------------------------------------
+
+
+def test_votable_booleans_written_as_text():
+    import pandas as pd
+
+    from astroquery_fink.testing.serialize import send_tabular_data
+
+    frame = pd.DataFrame({"ok": pd.Series([True, False, True, False], dtype=object), "id": [1, 2, 3, 4]})
+    body = send_tabular_data(frame, "votable")[1]
+    assert b'datatype="unicodeChar"' in body  # the server's pandas -> astropy path writes them as text
+    table = decode.decode_table(body, "votable", {"ok": "bool", "id": "int"})
+    assert table["ok"].dtype == bool and table["ok"].tolist() == frame["ok"].tolist()
