@@ -567,9 +567,10 @@ def _as_float(values, mask):
 def _as_bool(values, mask):
     if values.dtype.kind == "b":
         return values.astype(_BOOL), mask
-    if values.dtype.kind == "U":  # the server's VOTable writes booleans as the text True/False
-        true = np.isin(values, _TRUE_TEXT)
-        false = np.isin(values, _FALSE_TEXT)
+    if values.dtype.kind == "U" or (values.dtype.kind == "O" and _value_types(values) <= {str, type(None)}):
+        # the server's VOTable writes booleans as the text True/False
+        true = np.logical_or.reduce([values == text for text in _TRUE_TEXT]).astype(_BOOL)
+        false = np.logical_or.reduce([values == text for text in _FALSE_TEXT]).astype(_BOOL)
     elif values.dtype.kind == "O" and _value_types(values) <= {bool, type(None)}:
         true, false = (values == True).astype(_BOOL), (values == False).astype(_BOOL)  # noqa: E712 (elementwise)
     else:
