@@ -170,12 +170,8 @@ def _read_json(content, kinds=None):
     return columns
 
 
-
-
 # Arrow types the csv and json readers are told to give the columns of each kind.
 _ARROW_TYPES = {"int": "int64", "float": "float64", "bool": "bool_", "str": "string"}
-
-
 _WHITESPACE = b" \t\r\n"
 
 
