@@ -105,8 +105,10 @@ _BOOLEANS = {"TRUE": (True, False), "T": (True, False), "1": (True, False), "FAL
 _BITS = {"1": (True, False), "0": (False, False), "": (False, True)}
 
 # Scans of the row section go block by block so that their boolean temporaries stay small
-# next to a document of many megabytes (peak memory, see benchmarks/bench_parse.py).
-_BLOCK = 1 << 22
+# next to a document of many megabytes, and so do the index arrays of a block of rows (several
+# int64 per cell): 1 MiB blocks keep the peak of a 200k-row decode at ~1.3x the final Table
+# (4 MiB: ~1.9x) for the same time (benchmarks/bench_decode.py).
+_BLOCK = 1 << 20
 
 
 def _blocks(raw):

@@ -16,6 +16,7 @@ A call's deadline (``conf.max_total_time``) lives in a context variable set by `
 """
 import contextlib
 import contextvars
+import io
 import math
 import socket
 import threading
@@ -290,9 +291,9 @@ def _read_body(response, deadline, watch):
                          f"Content-Length {int(declared)} bytes, over conf.max_response_bytes = {max_bytes}")
     encoded = response.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity")
     ratio = float(conf.max_compression_ratio)
-    chunks, size = [], 0
+    body = _body_buffer(int(declared) if declared.isdigit() and not encoded else 0)
+    size = 0
     for chunk in response.iter_content(CHUNK):
-        chunks.append(chunk)
         size += len(chunk)
         received = response.raw.tell()
         if size > max_bytes or received > max_bytes:
@@ -302,9 +303,27 @@ def _read_body(response, deadline, watch):
             raise _too_large(response, ("max_compression_ratio", ratio),
                              f"{received} compressed bytes inflated to {size}, over conf.max_compression_ratio "
                              f"= {ratio:g}")
+        body.write(chunk)
         if deadline.expired():
             raise AnswerTimeout(deadline, response.url)
     if watch.fired or deadline.expired():  # the watchdog may have cut a body without a length short
         raise AnswerTimeout(deadline, response.url)
-    response._content = b"".join(chunks)
+    body.truncate(size)  # the room reserved from a Content-Length beyond the bytes that came
+    response._content = body.getvalue()
     response._content_consumed = True
+
+
+def _body_buffer(size):
+    """
+    One buffer for a body, ``size`` bytes reserved up front (a Content-Length; 0: grown as bytes come).
+
+    The chunks are written into it as they arrive, and ``getvalue`` hands its memory over as
+    the bytes of ``response.content`` (CPython shares a `io.BytesIO`'s buffer rather than copy
+    it when nothing else refers to it): the body is held once, never as chunks plus their join.
+    """
+    body = io.BytesIO()
+    if size:
+        body.seek(size - 1)
+        body.write(b"\0")
+        body.seek(0)
+    return body
