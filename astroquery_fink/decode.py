@@ -4,6 +4,7 @@ import io
 import json
 import operator
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -16,6 +17,8 @@ from .exceptions import UnexpectedValuesWarning
 from .limits import UnverifiedAnswerWarning, check, limit
 
 __all__ = ["OUTPUT_FORMATS", "decode_table"]
+
+_ASTROPY_FALLBACK = threading.Lock()
 
 # Values the server writes for a missing string or boolean: pandas 2.x servers emit the text
 # "nan" in json and csv (pandas 3.x ones null), csv has no null marker other than the empty field.
@@ -104,7 +107,10 @@ def _read_votable(content, kinds=None):
     # astropy would warn about the IDs it generated itself (r:ra -> r_ra) when the file was
     # written; W51 (an integer out of its datatype's range) is the one that matters: astropy
     # clamps such a value, which would silently change it.
-    with warnings.catch_warnings(record=True) as caught:
+    # catch_warnings swaps process-wide state (filters, showwarning): batch worker threads doing it
+    # at once can leave a dead recorder in place, losing every later warning of the session, so
+    # one thread at a time (the fallback is rare; the main thread waits during a batch).
+    with _ASTROPY_FALLBACK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = votable.parse(io.BytesIO(content), verify="warn").get_first_table()
     clamped = [str(warning.message) for warning in caught if "W51" in str(warning.message)]

@@ -80,9 +80,6 @@ def test_the_switch_off_is_still_obeyed(replica, split_query, tmp_path):
     assert not list(other.cache_location.glob("*.pickle"))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="decode.py's astropy fallback uses warnings.catch_warnings, process-wide state, in worker "
-                          "threads (owned by the decoders' branch; drop this marker once it is fixed)")
 def test_decoding_in_worker_threads_leaves_the_warning_filters_alone(replica):
     # Worker threads decode their answers. An answer the fast VOTable reader declines (here: a
     # DOCTYPE) is read by astropy inside warnings.catch_warnings, which saves and restores the
