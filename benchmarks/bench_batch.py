@@ -19,35 +19,18 @@ round: the measurement behind the defaults.
 """
 import argparse
 import io
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import requests
 from astropy.io import votable
 from astropy.table import vstack
+from interleave import interleaved, ratio, spread
+from replica_process import start_replica
 
 from astroquery_fink import FinkClass, conf
 from astroquery_fink.testing.dataset import generate_dataset
 
-sys.path.insert(0, str(Path(__file__).parent))
-from interleave import interleaved, ratio, spread  # noqa: E402
-
 EXTRA_OBJECTS, EXTRA_FP_ROWS = 5_000, 20
-
-
-def start_replica():
-    """Start the replica in a subprocess; return (process, url)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "astroquery_fink.testing", "--port", "0", "--extra-objects", str(EXTRA_OBJECTS),
-         "--extra-fp-rows", str(EXTRA_FP_ROWS)],
-        stdout=subprocess.PIPE, text=True)
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"the replica did not start: {url!r}")
-    return process, url
 
 
 def seed_loop(url, ids):
@@ -68,7 +51,7 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # astropy's notes on the IDs it generated, on the baseline path
     ids = list(generate_dataset(extra_objects=EXTRA_OBJECTS, extra_fp_rows=EXTRA_FP_ROWS).extra_object_ids)
-    process, url = start_replica()
+    process, url = start_replica("--extra-objects", str(EXTRA_OBJECTS), "--extra-fp-rows", str(EXTRA_FP_ROWS))
     try:
         fink = FinkClass(server=url)
         fink.query_forced_photometry(ids[:10], verbose=False)  # warm-up: imports, connections

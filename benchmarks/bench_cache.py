@@ -19,13 +19,12 @@ The damaged-entry case writes the first half of a good entry over it, then makes
 import argparse
 import multiprocessing
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from astroquery.query import BaseQuery
+from replica_process import start_replica
 
 from astroquery_fink import FinkClass
 from astroquery_fink.testing import REAL_OBJECT_IDS
@@ -41,17 +40,6 @@ class AstroqueryCacheFink(FinkClass):
 
 
 CLIENTS = {"before": AstroqueryCacheFink, "after": FinkClass}
-
-
-def start_replica():
-    """Start the replica (its built-in objects only) in a subprocess; return (process, url)."""
-    process = subprocess.Popen([sys.executable, "-m", "astroquery_fink.testing", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"the replica did not start: {url!r}")
-    return process, url
 
 
 def client(mode, url, cache_dir):
@@ -117,7 +105,7 @@ def main():
     parser.add_argument("--processes", type=int, default=6)
     parser.add_argument("--calls", type=int, default=4)
     options = parser.parse_args()
-    process, url = start_replica()
+    process, url = start_replica()  # its built-in objects only
     try:
         print("| case | before (astroquery's cache) | after (astroquery_fink.cache) |\n|---|---|---|")
         label = (f"{options.processes} processes × {options.calls} calls, empty shared cache, "

@@ -33,27 +33,14 @@ The summary itself is 5 to 8 % of the call; the rest is the three queries (repli
 """
 import argparse
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 import warnings
 
+from replica_process import start_replica
+
 from astroquery_fink import FinkClass, conf, summary
 from astroquery_fink.testing import extra_object_ids
-
-
-def start_replica(count, fp_rows):
-    """Start the replica in a subprocess; return (process, url)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "astroquery_fink.testing", "--port", "0", "--extra-objects", str(count),
-         "--extra-fp-rows", str(fp_rows)],
-        stdout=subprocess.PIPE, text=True)
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"the replica did not start: {url!r}")
-    return process, url
 
 
 def main():
@@ -62,7 +49,7 @@ def main():
     parser.add_argument("--fp-rows", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    process, url = start_replica(args.ids, args.fp_rows)
+    process, url = start_replica("--extra-objects", str(args.ids), "--extra-fp-rows", str(args.fp_rows))
     try:
         client = FinkClass(server=url)
         ids = [int(identifier) for identifier in extra_object_ids(args.ids)]
