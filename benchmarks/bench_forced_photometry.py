@@ -7,7 +7,8 @@ Run from the repository root (needs the ``replica`` extra)::
 The real server returns at most 10 000 rows per object and request (its per-scan limit); the
 replica lifts that limit here by default so that the whole 20 000+-row light curve is timed.
 
-Two comparisons, each the median of interleaved repeats:
+Two comparisons, each run in interleaved rounds (client, seed-style, client, seed-style, ...) and
+reported as the round-by-round ratio client / seed-style, median [min-max]:
 
 * end to end: ``FinkClass.query_forced_photometry(id)`` against
   ``requests.post(...)`` + ``astropy.io.votable.parse(...).get_first_table().to_table()``,
@@ -17,12 +18,11 @@ Two comparisons, each the median of interleaved repeats:
 """
 import argparse
 import io
-import statistics
-import time
 import warnings
 
 import requests
 from astropy.io import votable
+from interleave import interleaved, ratio, spread
 
 from astroquery_fink import FinkClass
 from astroquery_fink.annotate import annotate, complete_columns
@@ -52,15 +52,6 @@ def astropy_decode(content):
     return votable.parse(io.BytesIO(content)).get_first_table().to_table()
 
 
-def median_seconds(function, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
@@ -78,20 +69,18 @@ def main():
         content = requests.post(f"{url}/api/v1/fp", json={"diaObjectId": str(BIG_OBJECT),
                                                           "output-format": "votable"}, timeout=300).content
 
-        client_runs, seed_runs = [], []
-        for _ in range(args.repeat):  # interleaved so that drifts of the machine hit both alike
-            client_runs.append(median_seconds(lambda: fink.query_forced_photometry(BIG_OBJECT), 1)[0])
-            seed_runs.append(median_seconds(lambda: seed_style(url), 1)[0])
-        client_e2e, seed_e2e = statistics.median(client_runs), statistics.median(seed_runs)
-        ours, _ = median_seconds(lambda: client_decode(content), args.repeat)
-        theirs, _ = median_seconds(lambda: astropy_decode(content), args.repeat)
+        end_to_end = interleaved({"client": lambda: fink.query_forced_photometry(BIG_OBJECT),
+                                  "seed": lambda: seed_style(url)}, args.repeat)
+        decoding = interleaved({"client": lambda: client_decode(content), "seed": lambda: astropy_decode(content)},
+                               args.repeat)
 
     print(f"object {BIG_OBJECT}: {len(table)} rows x {len(table.colnames)} columns, "
-          f"VOTable answer {len(content) / 1e6:.1f} MB, median of {args.repeat} runs")
+          f"VOTable answer {len(content) / 1e6:.1f} MB, {args.repeat} interleaved rounds, median [min-max]")
     print("| path | client (s) | seed-style (s) | client / seed |")
     print("|---|---|---|---|")
-    print(f"| end to end over HTTP | {client_e2e:.3f} | {seed_e2e:.3f} | {client_e2e / seed_e2e:.3f} |")
-    print(f"| decoding only | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} |")
+    for path, times in (("end to end over HTTP", end_to_end), ("decoding only", decoding)):
+        print(f"| {path} | {spread(times['client'])} | {spread(times['seed'])} | "
+              f"{ratio(times['client'], times['seed'], 3)} |")
 
 
 if __name__ == "__main__":
