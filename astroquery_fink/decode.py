@@ -485,8 +485,13 @@ def _infer_kind(values, mask):
     """Guess the kind of a column the column map does not know, from its data."""
     if values.dtype.kind in _KIND_OF_DTYPE:
         return _KIND_OF_DTYPE[values.dtype.kind]
-    present = [value for value, missing in zip(values, mask, strict=True)
-               if not missing and value not in _MISSING_TEXT]
+    if values.dtype.kind == "U":
+        # text: each distinct value tested once (a flag or a label column holds a handful)
+        distinct = np.unique(values[~np.asarray(mask, dtype=bool)]).tolist()
+        present = [value for value in distinct if value not in _MISSING_TEXT]
+    else:
+        present = [value for value, missing in zip(values, mask, strict=True)
+                   if not missing and value not in _MISSING_TEXT]
     tests = _VALUE_TESTS + (_TEXT_TESTS if values.dtype.kind in "UO" else ())
     if present:
         for kind, test in tests:
