@@ -174,6 +174,12 @@ def read_data_transfer(path, kind=LIGHTCURVE, columns=None, *, forced=True, flux
         if isinstance(columns, str) or not all(isinstance(name, str) for name in columns):
             raise FinkInvalidQueryError(f"columns must be a list of column names, not {columns!r}")
         columns = list(columns)
+    changed = {"forced": forced is not True, "flux": flux != "difference", "limit_sigma": limit_sigma is not None,
+               "keep_withdrawn": keep_withdrawn is not False, "min_reliability": min_reliability is not None}
+    given = [name for name, differs in changed.items() if differs]
+    if kind != LIGHTCURVE and given:
+        raise FinkInvalidQueryError(f"{', '.join(given)}: light-curve options, for kind='lightcurve' only, "
+                                    f"not kind={kind!r}")
     if engine not in ENGINES:
         raise FinkInvalidQueryError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
     if engine == "dask":

@@ -387,3 +387,11 @@ def test_file_that_is_not_parquet_refused(tmp_path):
     (tmp_path / "topic" / "part-1-0-1.parquet").write_text("not parquet")
     with pytest.raises(FinkInvalidQueryError, match="part-1-0-1.parquet.*is not a Parquet file"):
         read_data_transfer(tmp_path, kind="fp")
+
+
+@pytest.mark.parametrize("options", [{"flux": "science"}, {"forced": False}, {"min_reliability": 0.5},
+                                     {"limit_sigma": 3.0, "keep_withdrawn": True}])
+def test_lightcurve_options_refused_with_other_kinds(download, options):
+    """Not silently ignored: a light-curve option with another kind is an error naming it."""
+    with pytest.raises(FinkInvalidQueryError, match=f"{next(iter(options))}.*kind='lightcurve' only"):
+        read_data_transfer(download, kind="sources", **options)
